@@ -1,0 +1,41 @@
+# h2o — HTTP/2 client library. `make demo` and `make test` are the two commands a new user runs.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace
+
+release:
+	$(CARGO) build --workspace --release
+
+## demo: build what it needs and run the main job locally (no network beyond 127.0.0.1).
+demo: release
+	$(CARGO) run --release -p h2o-core --example codec_demo
+
+## deps: install what the tests need (system packages and cargo tools). Idempotent.
+deps:
+	./scripts/install-deps.sh
+
+## test: install what tests need, then lint and run every test.
+test: deps lint unit
+
+lint: fmt-check clippy
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+bench:
+	$(CARGO) bench -p h2o-core
+
+clean:
+	$(CARGO) clean

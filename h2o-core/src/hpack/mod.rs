@@ -1,0 +1,1 @@
+//! RFC 7541 HPACK (placeholder, filled in by the HPACK work).
