@@ -101,7 +101,9 @@ impl Headers {
 ///
 /// END_STREAM goes on the HEADERS frame, END_HEADERS on the last frame; the priority fields
 /// count against the first frame's size. `max_frame_size` is clamped to `1..=MAX_MAX_FRAME_SIZE`
-/// so the loop always makes progress. One `reserve` up front, then straight copies into `dst`.
+/// so the loop always makes progress (a peer cannot advertise less than 16384; with a limit
+/// below 5 and `priority`, the HEADERS frame still carries the 5 priority octets). One
+/// `reserve` up front, then straight copies into `dst`.
 ///
 /// ```
 /// use bytes::BytesMut;
