@@ -347,6 +347,9 @@ impl Encoder {
         if size > self.max_size / 4 * 3 {
             return Literal::WithoutIndexing;
         }
+        if unique_per_message(name, value) {
+            return Literal::WithoutIndexing;
+        }
         Literal::Incremental
     }
 
@@ -395,6 +398,20 @@ impl Encoder {
             integer::encode(s.len(), 7, 0x00, dst);
             dst.put_slice(s);
         }
+    }
+}
+
+/// Fields whose values are usually unique per request/response: indexing them would only push
+/// repeatable fields out of the table.
+#[inline]
+fn unique_per_message(name: &[u8], value: &[u8]) -> bool {
+    match name {
+        // "0" is common and repeats; other lengths and ages rarely do.
+        b"content-length" | b"age" => value != b"0",
+        // Short paths without a query ("/", "/favicon.ico", API endpoints) repeat; long ones and
+        // query strings mostly do not.
+        b":path" => value.len() > 20 || value.contains(&b'?'),
+        _ => false,
     }
 }
 
