@@ -4,11 +4,27 @@
 //!
 //! - [`frame`]: RFC 9113 frame codec (parse, validate, serialize; zero-copy payloads).
 //! - [`hpack`]: RFC 7541 header compression (encoder, decoder, Huffman, dynamic table).
+//! - [`proto`]: the sans-IO connection state machine (streams, flow control, scheduler).
+//! - `transport`: the tokio I/O driver, one task per connection on the library's threads.
+//! - `pool`: per-origin connection routing, retry of unprocessed requests.
+//! - [`client`]: the public [`Client`], its async API and the event-sink layer front ends use.
 //!
 //! Protocol logic never touches a socket or a clock: bytes and events in, bytes and
 //! events out, so it can be tested and fuzzed in memory.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod error;
 pub mod frame;
+pub mod headers;
 pub mod hpack;
+pub(crate) mod pool;
+pub mod proto;
+pub mod request;
+pub(crate) mod transport;
+
+pub use client::{Client, Config, Request, Response};
+pub use error::{Error, ErrorKind, Origin, Processed, Result, Scope};
+pub use headers::Headers;
+pub use request::{Method, Priority, RequestHead, Scheme, Url};

@@ -1,0 +1,139 @@
+//! The Rust API's request: a builder over [`RequestHead`] plus a body.
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::error::Result;
+use crate::request::{Method, Priority, RequestHead, Url};
+
+/// A request body: nothing, one buffer, or chunks streamed by the caller.
+pub enum Body {
+    /// No body (END_STREAM on HEADERS).
+    Empty,
+    /// The whole body in memory (replayable: safe to retry).
+    Full(Bytes),
+    /// Chunks from a [`BodySender`]; the body ends when the sender is dropped or finished.
+    Stream(mpsc::Receiver<Bytes>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Body::Empty"),
+            Body::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
+            Body::Stream(_) => f.write_str("Body::Stream"),
+        }
+    }
+}
+
+/// Writes a streamed request body. Backpressure: `send` waits while the connection's
+/// buffer for this stream is full (flow control from the server reaches the caller).
+///
+/// ```no_run
+/// # async fn demo(client: h2o_core::Client) -> h2o_core::Result<()> {
+/// use h2o_core::client::Request;
+/// let (req, mut body) = Request::post("http://127.0.0.1:8080/echo")?.body_stream();
+/// let resp = client.send(req);
+/// body.send(bytes::Bytes::from_static(b"part 1")).await?;
+/// body.finish();
+/// let resp = resp.await?;
+/// # Ok(()) }
+/// ```
+pub struct BodySender {
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl BodySender {
+    /// Sends one chunk, waiting for room. Fails with `Cancelled` if the request ended.
+    pub async fn send(&mut self, chunk: Bytes) -> Result<()> {
+        self.tx.send(chunk).await.map_err(|_| {
+            crate::Error::new(crate::ErrorKind::Cancelled, "request ended before the body")
+        })
+    }
+
+    /// Sends one chunk without waiting; `false` if the buffer is full or the request ended.
+    pub fn try_send(&mut self, chunk: Bytes) -> bool {
+        self.tx.try_send(chunk).is_ok()
+    }
+
+    /// Ends the body (END_STREAM). Dropping the sender does the same.
+    pub fn finish(self) {}
+}
+
+/// A request for the Rust API.
+///
+/// ```
+/// use h2o_core::client::Request;
+/// let req = Request::get("http://127.0.0.1:8080/hello").unwrap().header("accept", "*/*");
+/// assert_eq!(req.head().method.as_str(), "GET");
+/// ```
+#[derive(Debug)]
+pub struct Request {
+    pub(crate) url: Url,
+    pub(crate) head: RequestHead,
+    pub(crate) body: Body,
+}
+
+impl Request {
+    /// A request with `method` for `url`.
+    pub fn new(method: Method, url: &str) -> Result<Request> {
+        let url = Url::parse(url)?;
+        let head = RequestHead::new(method, &url);
+        Ok(Request {
+            url,
+            head,
+            body: Body::Empty,
+        })
+    }
+
+    /// A GET request.
+    pub fn get(url: &str) -> Result<Request> {
+        Request::new(Method::GET, url)
+    }
+
+    /// A POST request.
+    pub fn post(url: &str) -> Result<Request> {
+        Request::new(Method::POST, url)
+    }
+
+    /// Appends a header (the name is lowercased; invalid headers fail at submission).
+    pub fn header(mut self, name: &str, value: impl Into<Bytes>) -> Request {
+        self.head.headers.append(name, value);
+        self
+    }
+
+    /// Sets the whole body; a `content-length` header is added unless one is set.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Request {
+        let body = body.into();
+        if !self.head.headers.contains("content-length") {
+            self.head
+                .headers
+                .append("content-length", body.len().to_string());
+        }
+        self.body = Body::Full(body);
+        self
+    }
+
+    /// Switches to a streamed body and returns its sender.
+    pub fn body_stream(mut self) -> (Request, BodySender) {
+        let (tx, rx) = mpsc::channel(16);
+        self.body = Body::Stream(rx);
+        (self, BodySender { tx })
+    }
+
+    /// Sets the RFC 9218 priority.
+    pub fn priority(mut self, priority: Priority) -> Request {
+        self.head.priority = priority;
+        self
+    }
+
+    /// The head as it will be sent.
+    pub fn head(&self) -> &RequestHead {
+        &self.head
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}

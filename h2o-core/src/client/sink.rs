@@ -1,0 +1,139 @@
+//! The event layer every front end adapts: a request delivers `Informational*`, `Head`,
+//! `Data*`, `Trailers?`, then exactly one of `Done` or `Error`, to an [`EventSink`] that
+//! runs on the library's runtime thread.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::error::Error;
+use crate::headers::Headers;
+use crate::proto::RequestId;
+
+/// One step of a response, as a front end sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseEvent {
+    /// A 1xx response (100 Continue, 103 Early Hints).
+    Informational {
+        /// 100..=199.
+        status: u16,
+        /// Its fields.
+        headers: Headers,
+    },
+    /// The final response head.
+    Head {
+        /// The status code.
+        status: u16,
+        /// The fields.
+        headers: Headers,
+    },
+    /// A body chunk.
+    Data(Bytes),
+    /// Trailer fields.
+    Trailers(Headers),
+    /// The response completed (terminal).
+    Done,
+    /// The request failed (terminal).
+    Error(Error),
+}
+
+impl ResponseEvent {
+    /// Whether this is the last event of its request.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, ResponseEvent::Done | ResponseEvent::Error(_))
+    }
+}
+
+/// When the flow-control credit of a `Data` event is returned to the server.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Consumed {
+    /// The sink is done with the bytes: replenish the window now.
+    Now,
+    /// The sink keeps the bytes; it calls [`RequestHandle::release`] when they are consumed
+    /// (so a slow reader slows the server and memory stays bounded).
+    Later,
+}
+
+/// Receives a request's events on the runtime thread. Must not block.
+///
+/// ```
+/// use h2o_core::client::{Consumed, EventSink, ResponseEvent};
+/// struct Count(usize);
+/// impl EventSink for Count {
+///     fn on_event(&mut self, ev: ResponseEvent) -> Consumed {
+///         if let ResponseEvent::Data(d) = ev { self.0 += d.len(); }
+///         Consumed::Now
+///     }
+/// }
+/// ```
+pub trait EventSink: Send + 'static {
+    /// Handles one event. Called in order; the terminal event is the last call.
+    fn on_event(&mut self, event: ResponseEvent) -> Consumed;
+}
+
+impl<F> EventSink for F
+where
+    F: FnMut(ResponseEvent) -> Consumed + Send + 'static,
+{
+    fn on_event(&mut self, event: ResponseEvent) -> Consumed {
+        self(event)
+    }
+}
+
+/// Messages to a connection task.
+pub(crate) enum Command {
+    Submit(Box<crate::pool::Submission>),
+    Release(RequestId, usize),
+    Cancel(RequestId),
+    Close,
+}
+
+/// Where a request currently lives (it moves when it is retried on another connection).
+pub(crate) struct RequestCtl {
+    pub id: RequestId,
+    pub route: Mutex<Option<UnboundedSender<Command>>>,
+}
+
+/// A handle to an in-flight request: cancel it or return flow-control credit.
+/// Cheap to clone; every method is non-blocking and safe from any thread.
+#[derive(Clone)]
+pub struct RequestHandle {
+    pub(crate) ctl: Arc<RequestCtl>,
+}
+
+impl RequestHandle {
+    /// The request's id (unique per client).
+    pub fn id(&self) -> u64 {
+        self.ctl.id.0
+    }
+
+    /// Cancels the request (RST_STREAM CANCEL if it is on the wire). Never blocks; the
+    /// request then ends with `Error(Cancelled)` unless it had already ended.
+    pub fn cancel(&self) {
+        self.send(Command::Cancel(self.ctl.id));
+    }
+
+    /// Returns `n` consumed body bytes of flow-control credit (for sinks that answered
+    /// [`Consumed::Later`]).
+    pub fn release(&self, n: usize) {
+        if n > 0 {
+            self.send(Command::Release(self.ctl.id, n));
+        }
+    }
+
+    fn send(&self, cmd: Command) {
+        if let Some(tx) = self.ctl.route.lock().as_ref() {
+            let _ = tx.send(cmd);
+        }
+    }
+}
+
+impl std::fmt::Debug for RequestHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHandle")
+            .field("id", &self.ctl.id.0)
+            .finish()
+    }
+}

@@ -1,0 +1,470 @@
+//! What a request is made of: URL, method, priority. Parsing here is strict and gives
+//! `InvalidUrl` / `InvalidArgument` errors that say exactly what is wrong.
+
+use bytes::Bytes;
+use std::fmt;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::headers::Headers;
+
+/// `http` (h2c with prior knowledge) or `https` (TLS with ALPN `h2`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Cleartext HTTP/2, prior knowledge.
+    Http,
+    /// HTTP/2 over TLS.
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// The default port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// An absolute `http://` or `https://` URL, split the way HTTP/2 needs it.
+///
+/// ```
+/// use h2o_core::Url;
+/// let u = Url::parse("http://127.0.0.1:8080/a?b=1#frag").unwrap();
+/// assert_eq!(u.host(), "127.0.0.1");
+/// assert_eq!(u.port(), 8080);
+/// assert_eq!(u.path(), "/a?b=1");
+/// assert!(Url::parse("ftp://x/").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Url {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+    authority: Bytes,
+    path: Bytes,
+}
+
+fn bad_url(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidUrl, msg.into())
+}
+
+impl Url {
+    /// Parses an absolute URL. Userinfo, non-ASCII characters, whitespace and control
+    /// characters are rejected (percent-encode them); the fragment is dropped.
+    pub fn parse(input: &str) -> Result<Url> {
+        let (scheme, rest) = if let Some(r) = strip_prefix_ci(input, "http://") {
+            (Scheme::Http, r)
+        } else if let Some(r) = strip_prefix_ci(input, "https://") {
+            (Scheme::Https, r)
+        } else if input.contains("://") {
+            return Err(bad_url(format!(
+                "unsupported scheme in {input:?} (only http and https)"
+            )));
+        } else {
+            return Err(bad_url(format!(
+                "{input:?} is not an absolute URL (http://host/path)"
+            )));
+        };
+        if let Some(bad) = rest.bytes().find(|b| !(0x21..0x7f).contains(b)) {
+            return Err(bad_url(format!(
+                "invalid character 0x{bad:02x} in URL {input:?} (percent-encode it)"
+            )));
+        }
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if authority.contains('@') {
+            return Err(bad_url("userinfo (user@host) in URLs is not supported"));
+        }
+        let (host, port) = split_host_port(authority, scheme)?;
+        let tail = tail.split('#').next().unwrap_or("");
+        let path = if tail.is_empty() {
+            "/".to_owned()
+        } else if tail.starts_with('?') {
+            format!("/{tail}")
+        } else {
+            tail.to_owned()
+        };
+        let authority = if port == scheme.default_port() {
+            host_for_authority(&host)
+        } else {
+            format!("{}:{port}", host_for_authority(&host))
+        };
+        Ok(Url {
+            scheme,
+            host,
+            port,
+            authority: Bytes::from(authority),
+            path: Bytes::from(path),
+        })
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host: a name, an IPv4 address, or an IPv6 address without brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port (explicit or the scheme's default).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The `:authority` value (host, and port when not the default).
+    pub fn authority(&self) -> &str {
+        std::str::from_utf8(&self.authority).unwrap_or("")
+    }
+
+    /// The `:path` value: path and query, at least `/`.
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.path).unwrap_or("/")
+    }
+
+    pub(crate) fn authority_bytes(&self) -> &Bytes {
+        &self.authority
+    }
+
+    pub(crate) fn path_bytes(&self) -> &Bytes {
+        &self.path
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.authority(),
+            self.path()
+        )
+    }
+}
+
+impl std::str::FromStr for Url {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Url> {
+        Url::parse(s)
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+fn host_for_authority(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+fn split_host_port(authority: &str, scheme: Scheme) -> Result<(String, u16)> {
+    if authority.is_empty() {
+        return Err(bad_url("URL has no host"));
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let close = rest
+            .find(']')
+            .ok_or_else(|| bad_url("unterminated [ in IPv6 host"))?;
+        let host = &rest[..close];
+        if host.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad_url(format!("invalid IPv6 address {host:?}")));
+        }
+        let after = &rest[close + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err(bad_url(format!("unexpected {after:?} after IPv6 host"))),
+        };
+        (host.to_owned(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad_url("URL has no host"));
+    }
+    let is_v6 = host.contains(':');
+    if !is_v6
+        && host
+            .bytes()
+            .any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'))
+    {
+        return Err(bad_url(format!("invalid host name {host:?}")));
+    }
+    let port = match port {
+        None => scheme.default_port(),
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad_url(format!("invalid port {p:?}")))?,
+    };
+    Ok((host.to_ascii_lowercase(), port))
+}
+
+/// An HTTP method (a token, case-sensitive).
+///
+/// ```
+/// use h2o_core::Method;
+/// assert_eq!(Method::GET.as_str(), "GET");
+/// assert!(Method::new("PURGE").is_ok());
+/// assert!(Method::new("BAD METHOD").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Method(Bytes);
+
+impl Method {
+    /// GET
+    pub const GET: Method = Method(Bytes::from_static(b"GET"));
+    /// HEAD
+    pub const HEAD: Method = Method(Bytes::from_static(b"HEAD"));
+    /// POST
+    pub const POST: Method = Method(Bytes::from_static(b"POST"));
+    /// PUT
+    pub const PUT: Method = Method(Bytes::from_static(b"PUT"));
+    /// DELETE
+    pub const DELETE: Method = Method(Bytes::from_static(b"DELETE"));
+    /// OPTIONS
+    pub const OPTIONS: Method = Method(Bytes::from_static(b"OPTIONS"));
+    /// PATCH
+    pub const PATCH: Method = Method(Bytes::from_static(b"PATCH"));
+    /// CONNECT
+    pub const CONNECT: Method = Method(Bytes::from_static(b"CONNECT"));
+
+    /// A method from its name; must be a non-empty RFC 9110 token.
+    pub fn new(name: &str) -> Result<Method> {
+        match name {
+            "GET" => return Ok(Method::GET),
+            "POST" => return Ok(Method::POST),
+            "HEAD" => return Ok(Method::HEAD),
+            "PUT" => return Ok(Method::PUT),
+            "DELETE" => return Ok(Method::DELETE),
+            _ => {}
+        }
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid method {name:?}"),
+            ));
+        }
+        Ok(Method(Bytes::copy_from_slice(name.as_bytes())))
+    }
+
+    /// The method name.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// Whether RFC 9110 calls it idempotent (safe to replay after a connection loss).
+    pub fn is_idempotent(&self) -> bool {
+        matches!(
+            self.as_str(),
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+        )
+    }
+
+    pub(crate) fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 9218 priority: urgency 0 (highest) to 7, and whether the response is incremental.
+/// Sent to the server as the `priority` header when not the default (`u=3`), and used by
+/// our own write scheduler for request bodies.
+///
+/// ```
+/// use h2o_core::Priority;
+/// assert_eq!(Priority::default().header_value(), None);
+/// assert_eq!(Priority::new(1, true).header_value().as_deref(), Some("u=1, i"));
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Priority {
+    /// 0..=7, lower is more urgent; default 3.
+    pub urgency: u8,
+    /// Whether the response can be used incrementally (interleaved with its peers).
+    pub incremental: bool,
+}
+
+impl Default for Priority {
+    fn default() -> Priority {
+        Priority {
+            urgency: 3,
+            incremental: false,
+        }
+    }
+}
+
+impl Priority {
+    /// A priority; urgency is clamped to 0..=7.
+    pub fn new(urgency: u8, incremental: bool) -> Priority {
+        Priority {
+            urgency: urgency.min(7),
+            incremental,
+        }
+    }
+
+    /// The `priority` header value, or `None` for the default.
+    pub fn header_value(&self) -> Option<String> {
+        match (self.urgency, self.incremental) {
+            (3, false) => None,
+            (3, true) => Some("i".to_owned()),
+            (u, false) => Some(format!("u={u}")),
+            (u, true) => Some(format!("u={u}, i")),
+        }
+    }
+}
+
+/// The request line and headers as the connection sends them.
+#[derive(Clone, Debug)]
+pub struct RequestHead {
+    /// `:method`
+    pub method: Method,
+    /// `:scheme`
+    pub scheme: Scheme,
+    /// `:authority`
+    pub authority: Bytes,
+    /// `:path`
+    pub path: Bytes,
+    /// `:protocol` (extended CONNECT, RFC 8441), kept in the model for later use.
+    pub protocol: Option<Bytes>,
+    /// Regular header fields (lowercase names).
+    pub headers: Headers,
+    /// RFC 9218 priority.
+    pub priority: Priority,
+}
+
+impl RequestHead {
+    /// A head for `method` on `url` with no headers.
+    ///
+    /// ```
+    /// use h2o_core::{Method, RequestHead, Url};
+    /// let head = RequestHead::new(Method::GET, &Url::parse("http://localhost/x").unwrap());
+    /// assert_eq!(&head.path[..], b"/x");
+    /// ```
+    pub fn new(method: Method, url: &Url) -> RequestHead {
+        RequestHead {
+            method,
+            scheme: url.scheme(),
+            authority: url.authority_bytes().clone(),
+            path: url.path_bytes().clone(),
+            protocol: None,
+            headers: Headers::new(),
+            priority: Priority::default(),
+        }
+    }
+}
+
+/// Connection-specific header fields that HTTP/2 forbids (RFC 9113 §8.2.2).
+pub(crate) fn is_connection_specific(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
+    )
+}
+
+/// Checks caller-supplied request headers before they are encoded.
+pub(crate) fn validate_request_header(name: &[u8], value: &[u8]) -> Result<()> {
+    if name.is_empty() || name[0] == b':' || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid header name {:?}", String::from_utf8_lossy(name)),
+        ));
+    }
+    if is_connection_specific(name) || (name == b"te" && value != b"trailers") {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "connection-specific header {:?} is not allowed in HTTP/2",
+                String::from_utf8_lossy(name)
+            ),
+        ));
+    }
+    if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "header {:?} value contains NUL, CR or LF",
+                String::from_utf8_lossy(name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let u = Url::parse("HTTPS://Example.COM").unwrap();
+        assert_eq!(
+            (u.scheme(), u.host(), u.port(), u.path()),
+            (Scheme::Https, "example.com", 443, "/")
+        );
+        assert_eq!(u.authority(), "example.com");
+        let u = Url::parse("http://[::1]:8080?q").unwrap();
+        assert_eq!((u.host(), u.port(), u.path()), ("::1", 8080, "/?q"));
+        assert_eq!(u.authority(), "[::1]:8080");
+        for bad in [
+            "",
+            "localhost/x",
+            "ftp://h/",
+            "http://",
+            "http://:80/",
+            "http://h:0/",
+            "http://h:99999/",
+            "http://u@h/",
+            "http://h/a b",
+            "http://h/\u{e9}",
+            "http://[::1/",
+            "http://[zz]/",
+            "http://h!/",
+        ] {
+            let e = Url::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn request_header_rules() {
+        assert!(validate_request_header(b"accept", b"*/*").is_ok());
+        assert!(validate_request_header(b"te", b"trailers").is_ok());
+        for (n, v) in [
+            (&b"connection"[..], &b"close"[..]),
+            (b"te", b"gzip"),
+            (b"", b"x"),
+            (b":path", b"/"),
+            (b"bad name", b"x"),
+            (b"x", b"a\r\nb"),
+        ] {
+            assert_eq!(
+                validate_request_header(n, v).unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+        }
+    }
+}
