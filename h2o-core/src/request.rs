@@ -47,7 +47,7 @@ impl Scheme {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Url {
     scheme: Scheme,
-    host: String,
+    host: std::sync::Arc<str>,
     port: u16,
     authority: Bytes,
     path: Bytes,
@@ -100,7 +100,7 @@ impl Url {
         };
         Ok(Url {
             scheme,
-            host,
+            host: host.into(),
             port,
             authority: Bytes::from(authority),
             path: Bytes::from(path),
@@ -114,6 +114,10 @@ impl Url {
 
     /// The host: a name, an IPv4 address, or an IPv6 address without brackets.
     pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub(crate) fn host_shared(&self) -> &std::sync::Arc<str> {
         &self.host
     }
 
@@ -194,7 +198,10 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(String, u16)> {
         };
         (host.to_owned(), port)
     } else {
-        match authority.rsplit_once(':') {
+        match authority.split_once(':') {
+            Some((_, p)) if p.contains(':') => {
+                return Err(bad_url("IPv6 addresses in URLs need brackets: http://[::1]/"))
+            }
             Some((h, p)) => (h.to_owned(), Some(p)),
             None => (authority.to_owned(), None),
         }
@@ -443,6 +450,7 @@ mod tests {
             "http://[::1/",
             "http://[zz]/",
             "http://h!/",
+            "http://::1/",
         ] {
             let e = Url::parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad:?}");

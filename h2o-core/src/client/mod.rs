@@ -158,7 +158,7 @@ impl Client {
             request::Body::Stream(rx) => SubmitBody::Stream(rx),
         };
         let sub = Box::new(Submission {
-            origin: OriginKey::of(&request.url),
+            origin: OriginKey::of(&request.url, request.lane),
             head: request.head,
             body,
             sink: Box::new(sink),

@@ -72,6 +72,7 @@ pub struct Request {
     pub(crate) url: Url,
     pub(crate) head: RequestHead,
     pub(crate) body: Body,
+    pub(crate) lane: u32,
 }
 
 impl Request {
@@ -79,11 +80,18 @@ impl Request {
     pub fn new(method: Method, url: &str) -> Result<Request> {
         let url = Url::parse(url)?;
         let head = RequestHead::new(method, &url);
-        Ok(Request {
+        Ok(Request::from_parts(url, head))
+    }
+
+    /// A request from an already parsed URL and head (no parsing; for hot loops that
+    /// send the same request many times).
+    pub fn from_parts(url: Url, head: RequestHead) -> Request {
+        Request {
             url,
             head,
             body: Body::Empty,
-        })
+            lane: 0,
+        }
     }
 
     /// A GET request.
@@ -119,6 +127,13 @@ impl Request {
         let (tx, rx) = mpsc::channel(16);
         self.body = Body::Stream(rx);
         (self, BodySender { tx })
+    }
+
+    /// Puts the request in connection lane `lane`: requests in different lanes never share
+    /// a connection (for benchmarks with several connections, or isolating traffic).
+    pub fn lane(mut self, lane: u32) -> Request {
+        self.lane = lane;
+        self
     }
 
     /// Sets the RFC 9218 priority.

@@ -21,18 +21,21 @@ pub struct OriginKey {
     /// http or https.
     pub scheme: Scheme,
     /// Host name or address.
-    pub host: String,
+    pub host: Arc<str>,
     /// Port.
     pub port: u16,
+    /// Requests in different lanes never share a connection (see `Request::lane`).
+    pub lane: u32,
 }
 
 impl OriginKey {
-    /// The origin of `url`.
-    pub fn of(url: &Url) -> OriginKey {
+    /// The origin of `url`, in `lane`.
+    pub fn of(url: &Url, lane: u32) -> OriginKey {
         OriginKey {
             scheme: url.scheme(),
-            host: url.host().to_owned(),
+            host: url.host_shared().clone(),
             port: url.port(),
+            lane,
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::pool::OriginKey;
 pub(crate) async fn tcp(origin: &OriginKey) -> Result<TcpStream> {
     let addrs: Vec<SocketAddr> = match origin.host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, origin.port)],
-        Err(_) => tokio::net::lookup_host((origin.host.as_str(), origin.port))
+        Err(_) => tokio::net::lookup_host((&*origin.host, origin.port))
             .await
             .map_err(|e| connect_error(format!("cannot resolve {}: {e}", origin.host)))?
             .collect(),
