@@ -56,7 +56,7 @@ http {
     scgi_temp_path $work/tmp/scgi;
     default_type application/octet-stream;
     sendfile on;
-    # Caching open fds roughly doubles small-file throughput here (fewer syscalls per request).
+    # Caching open fds: ~1.5-2x small-file throughput here (fewer syscalls per request).
     open_file_cache max=1000 inactive=60s;
     keepalive_requests 1000000;
     http2_max_concurrent_streams 128;
