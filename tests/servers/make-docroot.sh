@@ -7,9 +7,11 @@
 # Idempotent (files already present are kept) and safe to run concurrently (flock).
 set -euo pipefail
 dir=${1:?usage: make-docroot.sh DIR}
+dir=${dir%/}
 mkdir -p "$dir"
 chmod 755 "$dir"
-exec 9>"$dir/.lock"
+# The lock sits beside the docroot, so that the servers serve only the files below.
+exec 9>"$dir.lock"
 flock 9
 
 # write_pattern SIZE FILE: the first SIZE bytes of the repeating 0..250 pattern.

@@ -149,6 +149,8 @@ pub fn docroot() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = assets_dir().join("www");
+        fs::create_dir_all(assets_dir()).expect("create assets dir");
+        world_readable(&assets_dir());
         run_script("make-docroot.sh", &dir);
         dir
     })
@@ -205,7 +207,15 @@ fn unique_workdir(tag: &str) -> PathBuf {
         .join(format!("{tag}-{}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create workdir");
+    // Workers that drop privileges (apache2's www-data) must traverse it whatever the umask.
+    world_readable(dir.parent().expect("parent"));
+    world_readable(&dir);
     dir
+}
+
+fn world_readable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o755));
 }
 
 /// The last `max` bytes of a file, lossily decoded ("" if missing).
@@ -383,8 +393,8 @@ impl Drop for RealServer {
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
-        // Workers that outlived their master. (Killed helpers become zombies of PID 1, which
-        // may never reap them here: h2o's `annotate-backtrace-symbols` perl does; ignore those.)
+        // Workers that outlived their master. (Killed helpers become zombies of PID 1 until it
+        // reaps them, which can be late here: h2o's `annotate-backtrace-symbols` perl does.)
         let deadline = Instant::now() + Duration::from_secs(2);
         while process_group_alive(self.child.id()) && Instant::now() < deadline {
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
@@ -477,5 +487,25 @@ impl TestServer {
     /// The CA certificate (PEM) to trust in TLS mode.
     pub fn ca_path(&self) -> PathBuf {
         ca_path()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_binaries_on_the_search_path() {
+        let path = search_path();
+        assert!(path.split(':').any(|p| p == "/usr/sbin"));
+        assert!(installed("sh", &path));
+        assert!(!installed("no-such-http2-server", &path));
+    }
+
+    #[test]
+    fn urls_and_names() {
+        assert_eq!(ServerKind::Apache2.to_string(), "apache2");
+        assert_eq!(Mode::Tls.scheme(), "https");
+        assert!(servers_dir().join("serve.sh").is_file());
     }
 }
