@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean
+.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check
 
 all: build
 
@@ -33,6 +33,11 @@ clippy:
 
 unit:
 	$(CARGO) test --workspace
+
+## servers-check: start each real server (nginx, h2o, nghttpd, apache2) in h2c and TLS mode and
+## check it serves HTTP/2 (nghttp) and measure it (h2load); one line per combination.
+servers-check: deps
+	./tests/servers/check.sh
 
 bench:
 	$(CARGO) bench -p h2o-core

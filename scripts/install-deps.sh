@@ -19,7 +19,23 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-apt_install pkg-config ${need_apt[@]+"${need_apt[@]}"}
+apt_install pkg-config curl ${need_apt[@]+"${need_apt[@]}"}
+
+# Real HTTP/2 servers and clients for tests/servers and tests/support (RealServer):
+# nginx, the h2o server, nghttpd (nghttp2-server), apache2; nghttp and h2load (nghttp2-client);
+# openssl for tests/servers/gen-certs.sh. Tests start them from their own configs on 127.0.0.1;
+# the packages' system services must not start (port 80 etc.): while installing, a policy-rc.d
+# that forbids starting services is put in place unless the machine already has one.
+server_pkgs=(nginx h2o nghttp2-server nghttp2-client apache2 openssl)
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ] && ! dpkg -s "${server_pkgs[@]}" >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+fi
+apt_install "${server_pkgs[@]}"
 
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
