@@ -139,10 +139,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         while !*done {
             if cv.wait_for(&mut done, Duration::from_secs(1)).timed_out() {
                 let f = shared.finished.load(Ordering::Relaxed);
-                eprintln!(
-                    "progress: {f}/{n} ({} req/s)",
-                    f.saturating_sub(last)
-                );
+                eprintln!("progress: {f}/{n} ({} req/s)", f.saturating_sub(last));
                 last = f;
             }
         }
@@ -167,7 +164,10 @@ fn report(shared: &Shared, n: u64, secs: f64, cpu: Duration) {
     let bytes = shared.bytes.load(Ordering::Relaxed);
     let rps = n as f64 / secs;
     let cpu_us = cpu.as_secs_f64() * 1e6 / n as f64;
-    println!("finished in {secs:.3}s, {rps:.0} req/s, {:.2} MB/s", bytes as f64 / secs / 1e6);
+    println!(
+        "finished in {secs:.3}s, {rps:.0} req/s, {:.2} MB/s",
+        bytes as f64 / secs / 1e6
+    );
     println!(
         "requests: {n} total, {} succeeded, {errors} errored",
         n - errors

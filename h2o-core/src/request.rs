@@ -200,7 +200,9 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(String, u16)> {
     } else {
         match authority.split_once(':') {
             Some((_, p)) if p.contains(':') => {
-                return Err(bad_url("IPv6 addresses in URLs need brackets: http://[::1]/"))
+                return Err(bad_url(
+                    "IPv6 addresses in URLs need brackets: http://[::1]/",
+                ))
             }
             Some((h, p)) => (h.to_owned(), Some(p)),
             None => (authority.to_owned(), None),

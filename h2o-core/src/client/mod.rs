@@ -165,7 +165,14 @@ impl Client {
             ctl,
             attempts: 0,
         });
-        if self.inner.closed.load(Ordering::Acquire) {
+        let invalid = sub
+            .head
+            .headers
+            .iter()
+            .find_map(|(n, v)| crate::request::validate_request_header(n, v).err());
+        if let Some(e) = invalid {
+            sub.fail(e.with_processed(Processed::No));
+        } else if self.inner.closed.load(Ordering::Acquire) {
             sub.fail(
                 Error::new(ErrorKind::Closed, "client is closed").with_processed(Processed::No),
             );
