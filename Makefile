@@ -13,8 +13,9 @@ release:
 	$(CARGO) build --workspace --release
 
 ## demo: build what it needs and run the main job locally (no network beyond 127.0.0.1).
-demo: release
-	$(CARGO) run --release -p h2o-core --example codec_demo
+demo:
+	$(CARGO) build --release -p h2o-cli -p h2o-testserver
+	./scripts/demo.sh
 
 ## deps: install what the tests need (system packages and cargo tools). Idempotent.
 deps:

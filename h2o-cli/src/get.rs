@@ -48,6 +48,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 out.write_all(&body)
                     .and_then(|_| out.flush())
                     .map_err(|e| format!("writing to stdout: {e}"))?;
+                if opts.verbose && !body.ends_with(b"\n") {
+                    eprintln!();
+                }
             }
             Err(e) => {
                 failed += 1;
