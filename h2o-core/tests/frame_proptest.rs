@@ -186,6 +186,23 @@ fn decode_until_stop(dec: &mut FrameDecoder, buf: &mut BytesMut) -> Vec<Frame> {
 
 proptest! {
     #[test]
+    fn header_parse_matches_layout(raw in any::<[u8; 9]>()) {
+        let h = FrameHeader::parse(&raw);
+        prop_assert_eq!(h.length, u32::from_be_bytes([0, raw[0], raw[1], raw[2]]));
+        prop_assert_eq!(h.kind.to_u8(), raw[3]);
+        prop_assert_eq!(h.flags, raw[4]);
+        prop_assert_eq!(
+            h.stream_id.value(),
+            u32::from_be_bytes([raw[5], raw[6], raw[7], raw[8]]) & 0x7fff_ffff
+        );
+        let mut out = BytesMut::new();
+        h.encode(&mut out);
+        let mut expect = raw;
+        expect[5] &= 0x7f; // reserved bit is never sent
+        prop_assert_eq!(&out[..], &expect[..]);
+    }
+
+    #[test]
     fn single_frame_roundtrip(f in frame()) {
         let mut buf = BytesMut::new();
         f.encode(&mut buf);

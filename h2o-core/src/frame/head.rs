@@ -187,11 +187,15 @@ impl FrameHeader {
     /// inlines into a handful of instructions.
     #[inline]
     pub fn parse(buf: &[u8; 9]) -> FrameHeader {
+        // Two loads: octet 0, then octets 1..9 as one big-endian u64 that holds the low 16
+        // length bits, type, flags and stream id.
+        let [b0, rest @ ..] = *buf;
+        let w = u64::from_be_bytes(rest);
         FrameHeader {
-            length: (buf[0] as u32) << 16 | (buf[1] as u32) << 8 | buf[2] as u32,
-            kind: FrameType::from_u8(buf[3]),
-            flags: buf[4],
-            stream_id: StreamId::new(u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]])),
+            length: (b0 as u32) << 16 | (w >> 48) as u32,
+            kind: FrameType::from_u8((w >> 40) as u8),
+            flags: (w >> 32) as u8,
+            stream_id: StreamId::new(w as u32),
         }
     }
 
