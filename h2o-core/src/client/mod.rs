@@ -15,7 +15,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use config::Config;
-pub use request::{Body, BodySender, Request};
+pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
 pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};
 
@@ -152,6 +152,13 @@ impl Client {
             route: Mutex::new(None),
         });
         let handle = RequestHandle { ctl: ctl.clone() };
+        let cfg = &self.inner.pool.cfg;
+        let timeouts = Timeouts {
+            headers: request.timeouts.headers.or(cfg.headers_timeout),
+            idle: request.timeouts.idle.or(cfg.idle_timeout),
+            total: request.timeouts.total.or(cfg.request_timeout),
+        };
+        let submitted = (timeouts != Timeouts::default()).then(std::time::Instant::now);
         let body = match request.body {
             request::Body::Empty => SubmitBody::Empty,
             request::Body::Full(b) => SubmitBody::Full(b),
@@ -164,6 +171,8 @@ impl Client {
             sink: Box::new(sink),
             ctl,
             attempts: 0,
+            timeouts,
+            submitted,
         });
         let invalid = sub
             .head

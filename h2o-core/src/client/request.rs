@@ -1,5 +1,7 @@
 //! The Rust API's request: a builder over [`RequestHead`] plus a body.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
@@ -73,6 +75,18 @@ pub struct Request {
     pub(crate) head: RequestHead,
     pub(crate) body: Body,
     pub(crate) lane: u32,
+    pub(crate) timeouts: Timeouts,
+}
+
+/// Per-request deadlines; `None` falls back to the client's [`Config`](super::Config).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Response head deadline.
+    pub headers: Option<Duration>,
+    /// Longest silence between body chunks.
+    pub idle: Option<Duration>,
+    /// Whole-request deadline.
+    pub total: Option<Duration>,
 }
 
 impl Request {
@@ -91,6 +105,7 @@ impl Request {
             head,
             body: Body::Empty,
             lane: 0,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -133,6 +148,24 @@ impl Request {
     /// a connection (for benchmarks with several connections, or isolating traffic).
     pub fn lane(mut self, lane: u32) -> Request {
         self.lane = lane;
+        self
+    }
+
+    /// Deadline for the whole request (`RequestTimeout`).
+    pub fn timeout(mut self, total: Duration) -> Request {
+        self.timeouts.total = Some(total);
+        self
+    }
+
+    /// Deadline for the response head (`HeadersTimeout`).
+    pub fn headers_timeout(mut self, d: Duration) -> Request {
+        self.timeouts.headers = Some(d);
+        self
+    }
+
+    /// Longest silence between body chunks (`IdleTimeout`).
+    pub fn idle_timeout(mut self, d: Duration) -> Request {
+        self.timeouts.idle = Some(d);
         self
     }
 

@@ -56,6 +56,11 @@ pub(crate) struct Submission {
     pub ctl: Arc<RequestCtl>,
     /// Transparent retries used so far.
     pub attempts: u8,
+    /// Deadlines, resolved against the client's defaults.
+    pub timeouts: crate::client::Timeouts,
+    /// When the caller submitted it (set only when a deadline applies), so retries on
+    /// another connection keep the original deadlines.
+    pub submitted: Option<std::time::Instant>,
 }
 
 impl Submission {

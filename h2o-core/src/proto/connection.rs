@@ -420,6 +420,20 @@ impl Connection {
         self.close_error = Some(Error::new(ErrorKind::Closed, "closed by the client"));
     }
 
+    /// Ends the connection at once because of a local failure (SETTINGS or PING timeout,
+    /// resource limits): GOAWAY(`code`), and every request still pending fails with `error`
+    /// (marked unprocessed where the server provably never saw it).
+    pub fn abort(&mut self, code: ErrorCode, error: Error) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.partial = None;
+        self.write_goaway(code, b"");
+        self.fail_everything(&error, Processed::Maybe);
+        self.state = State::Closed;
+        self.close_error = Some(error);
+    }
+
     /// Stop taking new requests; in-flight ones finish, then the connection closes.
     pub fn drain(&mut self) {
         if self.state == State::Open {

@@ -2,13 +2,14 @@
 //! machine, bytes between it and the socket, and events out to the requests' sinks. One
 //! task wake-up handles whatever is ready, so a burst of responses costs one pass.
 
-use std::collections::HashMap;
-use std::future::poll_fn;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -17,6 +18,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use crate::client::sink::{Command, Consumed, ResponseEvent};
 use crate::client::Config;
 use crate::error::{Error, ErrorKind, Processed};
+use crate::frame::ErrorCode;
 use crate::pool::{ConnShared, OriginKey, Pool, Submission, SubmitBody};
 use crate::proto::{Connection, Event, RequestId};
 use crate::request::Scheme;
@@ -31,7 +33,16 @@ pub(crate) async fn run_connection(
     pool: Weak<Pool>,
 ) {
     let io = match origin.scheme {
-        Scheme::Http => super::connect::tcp(&origin).await,
+        Scheme::Http => {
+            match tokio::time::timeout(cfg.connect_timeout, super::connect::tcp(&origin)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::new(
+                    ErrorKind::ConnectTimeout,
+                    format!("connect to {}:{} timed out", origin.host, origin.port),
+                )
+                .with_processed(Processed::No)),
+            }
+        }
         Scheme::Https => Err(Error::new(
             ErrorKind::Tls,
             "https:// is not supported yet (TLS lands with its own issue); use http:// (h2c)",
@@ -53,8 +64,18 @@ pub(crate) async fn run_connection(
         }
     };
     tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
+    let now = Instant::now();
     let mut driver = Driver {
-        conn: Connection::new(cfg.proto.clone(), Instant::now()),
+        conn: Connection::new(cfg.proto.clone(), now),
+        settings_deadline: Some(now + cfg.settings_timeout),
+        last_heard: now,
+        deadlines: BinaryHeap::new(),
+        timed_out: HashMap::new(),
+        sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+            now + Duration::from_secs(3600),
+        ))),
+        sleep_at: None,
+        cfg: cfg.clone(),
         io,
         rx,
         rx_closed: false,
@@ -74,13 +95,36 @@ struct Entry {
     sub: Box<Submission>,
     /// Something of the response arrived: never replay.
     started: bool,
+    /// The final head arrived (the headers deadline no longer applies).
+    head_received: bool,
+    /// Last time anything arrived for this request (idle deadline).
+    last_activity: Instant,
     body_rx: Option<mpsc::Receiver<Bytes>>,
     body_ready: bool,
     body_sent: bool,
 }
 
+/// What a request deadline checks when it fires.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Deadline {
+    Headers,
+    Idle,
+    Total,
+}
+
 struct Driver<IO> {
     conn: Connection,
+    cfg: Arc<Config>,
+    /// Until our SETTINGS are acknowledged.
+    settings_deadline: Option<Instant>,
+    /// Last time bytes arrived (keepalive PING after `keepalive_interval` of silence).
+    last_heard: Instant,
+    /// Request deadlines, earliest first.
+    deadlines: BinaryHeap<Reverse<(Instant, RequestId, Deadline)>>,
+    /// Requests cancelled by a deadline: their `Cancelled` becomes this error.
+    timed_out: HashMap<RequestId, Error>,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    sleep_at: Option<Instant>,
     io: IO,
     rx: UnboundedReceiver<Command>,
     rx_closed: bool,
@@ -99,6 +143,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             let mut progress = self.poll_commands(cx);
             progress |= self.poll_bodies(cx);
             progress |= self.poll_read(cx);
+            progress |= self.poll_timers(cx);
             self.dispatch_events();
             progress |= self.poll_write(cx);
             self.dispatch_events();
@@ -173,11 +218,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             self.streaming.push(id);
         }
         let head = sub.head.clone();
+        let now = Instant::now();
+        if let Some(at) = sub.submitted {
+            let t = sub.timeouts;
+            for (d, kind) in [(t.headers, Deadline::Headers), (t.total, Deadline::Total)] {
+                if let Some(d) = d {
+                    self.deadlines.push(Reverse((at + d, id, kind)));
+                }
+            }
+            if let Some(d) = t.idle {
+                self.deadlines.push(Reverse((now + d, id, Deadline::Idle)));
+            }
+        }
         self.entries.insert(
             id,
             Entry {
                 sub,
                 started: false,
+                head_received: false,
+                last_activity: now,
                 body_rx,
                 body_ready: true,
                 body_sent: false,
@@ -248,7 +307,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     progress = true;
                 }
                 Poll::Ready(Ok(_)) => {
-                    self.conn.process(Instant::now());
+                    let now = Instant::now();
+                    self.last_heard = now;
+                    self.conn.process(now);
                     progress = true;
                 }
                 Poll::Ready(Err(e)) => {
@@ -293,6 +354,132 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         progress
     }
 
+    /// Fires due deadlines and liveness checks, then arms the sleep for the next one.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            let now = Instant::now();
+            progress |= self.fire_due(now);
+            let Some(next) = self.next_wakeup() else {
+                self.sleep_at = None;
+                return progress;
+            };
+            if self.sleep_at != Some(next) {
+                self.sleep_at = Some(next);
+                self.sleep
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(next));
+            }
+            match self.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.sleep_at = None;
+                    continue;
+                }
+                Poll::Pending => return progress,
+            }
+        }
+    }
+
+    /// Drops deadlines of requests that already ended once they dominate the heap, so a
+    /// long deadline on many short requests cannot grow it without bound.
+    fn compact_deadlines(&mut self) {
+        if self.deadlines.len() > 2 * self.entries.len() + 64 {
+            let entries = &self.entries;
+            self.deadlines
+                .retain(|Reverse((_, id, _))| entries.contains_key(id));
+        }
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        if self.conn.is_closed() {
+            return None;
+        }
+        let mut next = self.deadlines.peek().map(|Reverse((t, _, _))| *t);
+        let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if let Some(t) = self.settings_deadline {
+            consider(t);
+        }
+        match self.conn.ping_outstanding() {
+            Some(sent) => consider(sent + self.cfg.ping_timeout),
+            None => {
+                if let Some(every) = self.cfg.keepalive_interval {
+                    consider(self.last_heard + every);
+                }
+            }
+        }
+        next
+    }
+
+    fn fire_due(&mut self, now: Instant) -> bool {
+        let mut fired = false;
+        self.compact_deadlines();
+        if self.settings_deadline.is_some() && self.conn.settings_acked() {
+            self.settings_deadline = None;
+        }
+        if self.settings_deadline.is_some_and(|t| t <= now) {
+            self.settings_deadline = None;
+            let e = Error::new(
+                ErrorKind::SettingsTimeout,
+                format!(
+                    "the server did not acknowledge SETTINGS within {:?}",
+                    self.cfg.settings_timeout
+                ),
+            )
+            .with_code(ErrorCode::SettingsTimeout);
+            self.conn.abort(ErrorCode::SettingsTimeout, e);
+            return true;
+        }
+        match self.conn.ping_outstanding() {
+            Some(sent) if sent + self.cfg.ping_timeout <= now => {
+                let e = Error::new(
+                    ErrorKind::PingTimeout,
+                    format!(
+                        "PING unanswered for {:?}: connection considered dead",
+                        self.cfg.ping_timeout
+                    ),
+                );
+                self.conn.abort(ErrorCode::NoError, e);
+                return true;
+            }
+            None if self
+                .cfg
+                .keepalive_interval
+                .is_some_and(|every| self.last_heard + every <= now) =>
+            {
+                self.conn.send_ping(now);
+                fired = true;
+            }
+            _ => {}
+        }
+        while let Some(&Reverse((at, id, kind))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            let Some(e) = self.entries.get(&id) else {
+                continue;
+            };
+            let (kind, msg) = match kind {
+                Deadline::Headers if e.head_received => continue,
+                Deadline::Headers => (ErrorKind::HeadersTimeout, "no response headers"),
+                Deadline::Total => (ErrorKind::RequestTimeout, "request deadline passed"),
+                Deadline::Idle => {
+                    let idle = e.sub.timeouts.idle.unwrap_or_default();
+                    let due = e.last_activity + idle;
+                    if due > now {
+                        self.deadlines.push(Reverse((due, id, Deadline::Idle)));
+                        continue;
+                    }
+                    (ErrorKind::IdleTimeout, "nothing received for too long")
+                }
+            };
+            self.timed_out.insert(id, Error::new(kind, msg));
+            self.conn.cancel(id);
+            fired = true;
+        }
+        fired
+    }
+
     fn dispatch_events(&mut self) {
         while let Some(ev) = self.conn.poll_event() {
             match ev {
@@ -301,6 +488,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                         continue;
                     };
                     e.started = true;
+                    if e.sub.timeouts.idle.is_some() {
+                        e.last_activity = self.last_heard;
+                    }
                     let n = data.len();
                     if e.sub.sink.on_event(ResponseEvent::Data(data)) == Consumed::Now {
                         self.conn.release(id, n);
@@ -310,7 +500,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     id,
                     status,
                     headers,
-                } => self.deliver(id, ResponseEvent::Head { status, headers }),
+                } => {
+                    if let Some(e) = self.entries.get_mut(&id) {
+                        e.head_received = true;
+                        e.last_activity = self.last_heard;
+                    }
+                    self.deliver(id, ResponseEvent::Head { status, headers })
+                }
                 Event::Informational {
                     id,
                     status,
@@ -342,6 +538,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     fn on_failed(&mut self, id: RequestId, error: Error) {
+        let error = match self.timed_out.remove(&id) {
+            Some(t) => t.with_processed(error.processed()),
+            None => error,
+        };
         let Some(mut e) = self.entries.remove(&id) else {
             return;
         };

@@ -1,0 +1,135 @@
+//! A scripted raw-frame HTTP/2 server for tests: it accepts connections on 127.0.0.1 and
+//! hands each to a script that reads and writes frames directly (our own codec and HPACK
+//! encoder), so tests can make a server stall, lie or misbehave on purpose.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use h2o_core::frame::{self, Frame, FrameDecoder, Settings, StreamId};
+use h2o_core::hpack;
+
+/// One accepted connection, from the server's side.
+pub struct RawConn {
+    pub stream: TcpStream,
+    buf: BytesMut,
+    dec: FrameDecoder,
+    enc: hpack::Encoder,
+}
+
+impl RawConn {
+    /// Reads the 24-byte client preface; panics if it is wrong.
+    pub fn read_preface(&mut self) {
+        let mut p = [0u8; 24];
+        self.stream.read_exact(&mut p).expect("read preface");
+        assert_eq!(&p, frame::PREFACE, "client preface");
+    }
+
+    /// Reads the next frame (None on EOF or timeout).
+    pub fn read_frame(&mut self) -> Option<Frame> {
+        loop {
+            match self.dec.decode(&mut self.buf) {
+                Ok(Some(f)) => return Some(f),
+                Ok(None) => {}
+                Err(e) => panic!("client sent a bad frame: {e}"),
+            }
+            let mut chunk = [0u8; 16384];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Reads frames until one matches `pred`, returning it.
+    pub fn read_until(&mut self, mut pred: impl FnMut(&Frame) -> bool) -> Option<Frame> {
+        while let Some(f) = self.read_frame() {
+            if pred(&f) {
+                return Some(f);
+            }
+        }
+        None
+    }
+
+    /// Writes frames.
+    pub fn send(&mut self, frames: &[Frame]) {
+        let mut out = BytesMut::new();
+        for f in frames {
+            f.encode(&mut out);
+        }
+        self.send_raw(&out);
+    }
+
+    /// Writes raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes);
+    }
+
+    /// Empty server SETTINGS then a SETTINGS ACK: a normal server handshake.
+    pub fn handshake(&mut self) {
+        self.read_preface();
+        self.send(&[
+            Frame::Settings(Settings::default()),
+            Frame::Settings(Settings::ack()),
+        ]);
+    }
+
+    /// A HEADERS frame carrying `fields` (HPACK-encoded by this connection's encoder).
+    pub fn headers(&mut self, stream: u32, fields: &[(&str, &str)], end_stream: bool) -> BytesMut {
+        let mut block = BytesMut::new();
+        self.enc.encode(
+            fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            &mut block,
+        );
+        let mut out = BytesMut::new();
+        frame::encode_header_block(
+            StreamId::new(stream),
+            &block,
+            end_stream,
+            None,
+            frame::DEFAULT_MAX_FRAME_SIZE,
+            &mut out,
+        );
+        out
+    }
+}
+
+/// A listening scripted server; each accepted connection runs `script` on its own thread.
+pub struct RawServer {
+    pub port: u16,
+    _accept: JoinHandle<()>,
+}
+
+impl RawServer {
+    /// Starts listening on 127.0.0.1 (ephemeral port).
+    pub fn start(script: impl Fn(RawConn) + Send + Sync + 'static) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let script = std::sync::Arc::new(script);
+        let accept = std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                let script = script.clone();
+                std::thread::spawn(move || {
+                    script(RawConn {
+                        stream,
+                        buf: BytesMut::new(),
+                        dec: FrameDecoder::new(),
+                        enc: hpack::Encoder::new(),
+                    })
+                });
+            }
+        });
+        RawServer {
+            port,
+            _accept: accept,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
