@@ -415,7 +415,9 @@ impl Connection {
         }
         self.write_goaway(ErrorCode::NoError, b"client closing");
         let err = Error::new(ErrorKind::Cancelled, "client closed");
-        self.fail_everything(&err, Processed::No);
+        // Requests on the wire (or whose HEADERS are buffered ahead of the GOAWAY) may
+        // have been processed; only queued ones certainly were not.
+        self.fail_everything(&err, Processed::Maybe, true);
         self.state = State::Closed;
         self.close_error = Some(Error::new(ErrorKind::Closed, "closed by the client"));
     }
@@ -424,6 +426,7 @@ impl Connection {
     pub fn drain(&mut self) {
         if self.state == State::Open {
             self.state = State::Draining;
+            self.fail_queued("connection is draining");
             self.maybe_finish_draining();
         }
     }
@@ -435,7 +438,7 @@ impl Connection {
             return;
         }
         self.state = State::Closed;
-        self.fail_everything(&err, Processed::Maybe);
+        self.fail_everything(&err, Processed::Maybe, false);
         self.close_error = Some(err);
     }
 
@@ -1224,6 +1227,7 @@ impl Connection {
         if self.next_stream_id > StreamId::MAX.value() {
             // Ids exhausted: finish what is open, new requests go to a fresh connection.
             self.state = State::Draining;
+            self.fail_queued("stream ids exhausted");
         }
         let end_on_headers = p.end && p.body_len == 0;
         frame::encode_header_block(
@@ -1389,6 +1393,15 @@ impl Connection {
         self.events.push_back(Event::Failed { id, error });
     }
 
+    /// Fails every queued request, unprocessed: on a draining connection they can never
+    /// get a stream, and each must still end exactly once.
+    fn fail_queued(&mut self, why: &'static str) {
+        for p in std::mem::take(&mut self.queue) {
+            let e = Error::new(ErrorKind::Closed, why).with_processed(Processed::No);
+            self.fail(p.id, e);
+        }
+    }
+
     fn remember_reset(&mut self, sid: StreamId) {
         if self.reset_recent.len() >= self.cfg.max_reset_streams_remembered {
             self.reset_recent.pop_front();
@@ -1457,14 +1470,17 @@ impl Connection {
         self.partial = None;
         self.write_goaway(code, why.as_bytes());
         let e = Error::protocol(code, Origin::Local, Scope::Connection, why);
-        self.fail_everything(&e, Processed::Maybe);
+        self.fail_everything(&e, Processed::Maybe, true);
         self.state = State::Closed;
         self.close_error = Some(e);
     }
 
-    /// Ends every stream and queued request with `err`. Requests whose HEADERS never left
-    /// our buffer, and queued ones, are marked unprocessed so they can be retried.
-    fn fail_everything(&mut self, err: &Error, sent: Processed) {
+    /// Ends every stream and queued request with `err`. Queued requests are marked
+    /// unprocessed so they can be retried; so are requests whose HEADERS never left our
+    /// buffer, unless the buffer is still going to be flushed (`flushes`: a GOAWAY follows
+    /// it): encoded HEADERS cannot be dropped without desynchronising the server's HPACK
+    /// context, so the server will see them.
+    fn fail_everything(&mut self, err: &Error, sent: Processed, flushes: bool) {
         let mut streams: Vec<(StreamId, Stream)> = self.streams.drain().collect();
         streams.sort_unstable_by_key(|(sid, _)| *sid);
         self.ids.clear();
@@ -1472,7 +1488,7 @@ impl Connection {
             if s.finished {
                 continue;
             }
-            let processed = if s.headers_end > self.out_total {
+            let processed = if !flushes && s.headers_end > self.out_total {
                 Processed::No
             } else {
                 sent
