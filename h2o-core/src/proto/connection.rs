@@ -387,21 +387,16 @@ impl Connection {
             return;
         };
         self.ids.remove(&id);
-        let unprocessed = s.headers_end > self.out_total;
-        if unprocessed {
-            // Its HEADERS are still in our buffer: the server never saw it. We still
-            // must send RST_STREAM since the id is now used.
-        }
+        // Even if its HEADERS are still in our buffer they go out ahead of the RST_STREAM
+        // (the encoded block changed the HPACK context and cannot be dropped), so the
+        // server may act on the request: never "unprocessed" here.
         self.release_connection(s.recv_unacked);
         self.write_rst(sid, ErrorCode::Cancel);
+        // Frames the server sent before it saw the RST_STREAM are dropped quietly (§5.1).
+        self.remember_reset(sid);
         if !s.finished {
-            let e = Error::new(ErrorKind::Cancelled, "request cancelled").with_processed(
-                if unprocessed {
-                    Processed::No
-                } else {
-                    Processed::Maybe
-                },
-            );
+            let e = Error::new(ErrorKind::Cancelled, "request cancelled")
+                .with_processed(Processed::Maybe);
             self.fail(id, e);
         }
         self.after_stream_closed();
@@ -566,6 +561,14 @@ impl Connection {
     pub fn stream_state(&self, id: RequestId) -> Option<StreamState> {
         let sid = self.ids.get(&id)?;
         self.streams.get(sid).map(Stream::state)
+    }
+
+    /// Test hook: the id the next stream gets (odd, at most 2^31-1), to reach stream id
+    /// exhaustion without opening a billion streams.
+    #[doc(hidden)]
+    pub fn set_next_stream_id(&mut self, id: u32) {
+        assert!(id % 2 == 1 && id <= StreamId::MAX.value() && id >= self.next_stream_id);
+        self.next_stream_id = id;
     }
 
     /// The stream id carrying `id`, once it is on the wire.
