@@ -193,6 +193,8 @@ pub struct Connection {
     events: VecDeque<Event>,
     partial: Option<PartialBlock>,
     goaway_last: Option<StreamId>,
+    /// The error code of the server's latest GOAWAY.
+    goaway_code: ErrorCode,
     /// Streams we reset recently: their late frames are dropped quietly.
     reset_recent: VecDeque<StreamId>,
     bdp: Bdp,
@@ -239,6 +241,7 @@ impl Connection {
             events: VecDeque::new(),
             partial: None,
             goaway_last: None,
+            goaway_code: ErrorCode::NoError,
             reset_recent: VecDeque::new(),
             bdp: Bdp::default(),
             rtt: None,
@@ -1005,6 +1008,7 @@ impl Connection {
             _ => g.last_stream_id,
         };
         self.goaway_last = Some(last);
+        self.goaway_code = g.code;
         if self.state == State::Open {
             self.state = State::Draining;
         }
@@ -1026,6 +1030,7 @@ impl Connection {
             )
             .with_code(g.code)
             .with_origin(Origin::Remote)
+            .with_scope(Scope::Connection)
             .with_processed(Processed::No)
         };
         for sid in unprocessed {
@@ -1431,7 +1436,9 @@ impl Connection {
             if self.close_error.is_none() {
                 self.close_error = Some(match self.goaway_last {
                     Some(_) => Error::new(ErrorKind::GoAway, "closed after the server's GOAWAY")
-                        .with_origin(Origin::Remote),
+                        .with_code(self.goaway_code)
+                        .with_origin(Origin::Remote)
+                        .with_scope(Scope::Connection),
                     None => Error::new(ErrorKind::Closed, "drained"),
                 });
             }
