@@ -637,9 +637,11 @@ impl Connection {
         }
     }
 
-    /// Whether `sid` names a stream that was never opened (idle).
+    /// Whether `sid` names a stream that was never opened (idle). A refused promised
+    /// stream is closed, not idle.
     fn is_idle(&self, sid: StreamId) -> bool {
-        !sid.is_client_initiated() || sid.value() >= self.next_stream_id
+        (!sid.is_client_initiated() || sid.value() >= self.next_stream_id)
+            && !self.reset_recent.contains(&sid)
     }
 
     fn on_data(&mut self, d: frame::Data, now: Instant) {
@@ -784,8 +786,13 @@ impl Connection {
             }
         };
         if let Some(promised) = promised {
-            // Push is disabled but our SETTINGS were not acknowledged yet: refuse it.
-            self.write_rst(promised, ErrorCode::RefusedStream);
+            // Push is disabled but our SETTINGS were not acknowledged yet: refuse it. The
+            // promised stream is now closed by our RST_STREAM: frames the server already
+            // sent on it are discarded, not treated as idle-stream errors (§5.1).
+            if !self.reset_recent.contains(&promised) {
+                self.write_rst(promised, ErrorCode::RefusedStream);
+                self.remember_reset(promised);
+            }
             return;
         }
         let Some(s) = self.streams.get_mut(&sid) else {
