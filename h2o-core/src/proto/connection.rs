@@ -73,6 +73,9 @@ struct Stream {
     finished: bool,
     send_window: Window,
     recv_window: Window,
+    /// Stream-level credit consumed but not yet returned with a WINDOW_UPDATE. The same
+    /// bytes were credited to the connection when they were released (or, for padding,
+    /// on arrival), so when the stream ends this is simply dropped.
     recv_unacked: u32,
     send_buf: VecDeque<Bytes>,
     send_buffered: usize,
@@ -390,10 +393,10 @@ impl Connection {
             return;
         };
         self.ids.remove(&id);
+        // (Its recv_unacked was already credited to the connection: nothing to return.)
         // Even if its HEADERS are still in our buffer they go out ahead of the RST_STREAM
         // (the encoded block changed the HPACK context and cannot be dropped), so the
         // server may act on the request: never "unprocessed" here.
-        self.release_connection(s.recv_unacked);
         self.write_rst(sid, ErrorCode::Cancel);
         // Frames the server sent before it saw the RST_STREAM are dropped quietly (§5.1).
         self.remember_reset(sid);
@@ -892,9 +895,8 @@ impl Connection {
         s.finished = true;
         let req = s.req;
         let done = s.local_closed;
-        let owed = std::mem::take(&mut s.recv_unacked);
+        s.recv_unacked = 0;
         self.events.push_back(Event::Done { id: req });
-        self.release_connection(owed);
         if done {
             self.remove_stream(sid);
         }
@@ -1427,7 +1429,6 @@ impl Connection {
     fn remove_stream(&mut self, sid: StreamId) {
         if let Some(s) = self.streams.remove(&sid) {
             self.ids.remove(&s.req);
-            self.release_connection(s.recv_unacked);
             self.after_stream_closed();
         }
     }
@@ -1470,7 +1471,6 @@ impl Connection {
             return;
         };
         self.ids.remove(&s.req);
-        self.release_connection(s.recv_unacked);
         self.write_rst(sid, code);
         self.remember_reset(sid);
         if !s.finished {
