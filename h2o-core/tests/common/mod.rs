@@ -422,6 +422,21 @@ impl Pair {
         self.send(Data::new(StreamId::new(sid), bytes, end_stream));
     }
 
+    /// Sends `n` body bytes as DATA frames of at most 16384 octets.
+    pub fn send_body(&mut self, sid: u32, n: usize, end_stream: bool) {
+        let body = bytes_of(n);
+        let mut off = 0;
+        loop {
+            let k = (n - off).min(16_384);
+            let last = off + k == n;
+            self.send_data(sid, body.slice(off..off + k), last && end_stream);
+            off += k;
+            if last {
+                break;
+            }
+        }
+    }
+
     pub fn send_wu(&mut self, sid: u32, inc: u32) {
         self.send(WindowUpdate {
             stream_id: StreamId::new(sid),
