@@ -555,3 +555,48 @@ fn hpack_garbage_is_compression_error() {
         local_conn_protocol(ErrorCode::CompressionError)
     );
 }
+
+#[test]
+fn headers_depending_on_itself_closes_the_connection() {
+    // The frame codec reports a HEADERS frame whose (deprecated) priority names its own
+    // stream as a stream error and drops the frame, field block included. §4.3: a receiver
+    // that does not decompress a field block MUST close the connection with
+    // COMPRESSION_ERROR (the block may have changed the dynamic table).
+    let (mut p, id) = ready();
+    p.peer.henc.set_index_mode(IndexMode::Always);
+    let block = p
+        .peer
+        .encode_block(&[(":status", "200"), ("x-indexed", "1")]);
+    p.send(h2o_core::frame::Headers {
+        stream_id: h2o_core::frame::StreamId::new(1),
+        end_stream: true,
+        end_headers: true,
+        priority: Some(h2o_core::frame::PrioritySpec {
+            dependency: h2o_core::frame::StreamId::new(1),
+            exclusive: false,
+            weight: 16,
+        }),
+        fragment: block,
+    });
+    p.expect(&[goaway(0, ErrorCode::CompressionError)]);
+    assert_eq!(
+        shape(&p.expect_failed(id)),
+        local_conn_protocol(ErrorCode::CompressionError)
+    );
+    assert!(p.conn.is_closed());
+}
+
+#[test]
+fn priority_frame_depending_on_itself_is_only_a_stream_error() {
+    // A PRIORITY frame carries no field block: the stream error stays a stream error.
+    let (mut p, id) = ready();
+    p.send(h2o_core::frame::Priority {
+        stream_id: h2o_core::frame::StreamId::new(1),
+        spec: h2o_core::frame::PrioritySpec {
+            dependency: h2o_core::frame::StreamId::new(1),
+            exclusive: false,
+            weight: 16,
+        },
+    });
+    assert_malformed(&mut p, id, &[]);
+}

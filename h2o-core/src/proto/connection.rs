@@ -16,8 +16,8 @@ use super::validate::{FieldCollector, Section};
 use super::StreamState;
 use crate::error::{Error, ErrorKind, Origin, Processed, Scope};
 use crate::frame::{
-    self, ErrorCode, ErrorScope, Frame, FrameDecoder, GoAway, Ping, RstStream, Settings, StreamId,
-    WindowUpdate, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE,
+    self, ErrorCode, ErrorScope, Frame, FrameDecoder, FrameType, GoAway, Ping, RstStream, Settings,
+    StreamId, WindowUpdate, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE,
 };
 use crate::hpack::{self, DecoderError};
 use crate::request::{validate_request_header, Method, RequestHead};
@@ -475,10 +475,19 @@ impl Connection {
     /// Processes every whole frame in the read buffer.
     pub fn process(&mut self, now: Instant) {
         while self.state != State::Closed {
+            // The frame type, in case the decoder rejects (and drops) the frame.
+            let kind = self.read_buf.get(3).copied();
             match self.decoder.decode(&mut self.read_buf) {
                 Ok(None) => break,
                 Ok(Some(f)) => self.on_frame(f, now),
                 Err(e) => match e.scope {
+                    // A rejected HEADERS frame took its field block with it: the HPACK
+                    // context can no longer be kept in sync (RFC 9113 §4.3).
+                    ErrorScope::Stream(_) if kind == Some(FrameType::Headers.to_u8()) => self
+                        .connection_error(
+                            ErrorCode::CompressionError,
+                            "HEADERS frame rejected with its field block undecoded",
+                        ),
                     ErrorScope::Stream(sid) if self.partial.is_none() => {
                         self.stream_error(sid, e.code, e.reason)
                     }
