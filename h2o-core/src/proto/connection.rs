@@ -16,8 +16,8 @@ use super::validate::{FieldCollector, Section};
 use super::StreamState;
 use crate::error::{Error, ErrorKind, Origin, Processed, Scope};
 use crate::frame::{
-    self, ErrorCode, ErrorScope, Frame, FrameDecoder, GoAway, Ping, RstStream, Settings, StreamId,
-    WindowUpdate, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE,
+    self, ErrorCode, ErrorScope, Frame, FrameDecoder, FrameType, GoAway, Ping, RstStream, Settings,
+    StreamId, WindowUpdate, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE,
 };
 use crate::hpack::{self, DecoderError};
 use crate::request::{validate_request_header, Method, RequestHead};
@@ -73,6 +73,9 @@ struct Stream {
     finished: bool,
     send_window: Window,
     recv_window: Window,
+    /// Stream-level credit consumed but not yet returned with a WINDOW_UPDATE. The same
+    /// bytes were credited to the connection when they were released (or, for padding,
+    /// on arrival), so when the stream ends this is simply dropped.
     recv_unacked: u32,
     send_buf: VecDeque<Bytes>,
     send_buffered: usize,
@@ -193,6 +196,8 @@ pub struct Connection {
     events: VecDeque<Event>,
     partial: Option<PartialBlock>,
     goaway_last: Option<StreamId>,
+    /// The error code of the server's latest GOAWAY.
+    goaway_code: ErrorCode,
     /// Streams we reset recently: their late frames are dropped quietly.
     reset_recent: VecDeque<StreamId>,
     bdp: Bdp,
@@ -239,6 +244,7 @@ impl Connection {
             events: VecDeque::new(),
             partial: None,
             goaway_last: None,
+            goaway_code: ErrorCode::NoError,
             reset_recent: VecDeque::new(),
             bdp: Bdp::default(),
             rtt: None,
@@ -387,21 +393,16 @@ impl Connection {
             return;
         };
         self.ids.remove(&id);
-        let unprocessed = s.headers_end > self.out_total;
-        if unprocessed {
-            // Its HEADERS are still in our buffer: the server never saw it. We still
-            // must send RST_STREAM since the id is now used.
-        }
-        self.release_connection(s.recv_unacked);
+        // (Its recv_unacked was already credited to the connection: nothing to return.)
+        // Even if its HEADERS are still in our buffer they go out ahead of the RST_STREAM
+        // (the encoded block changed the HPACK context and cannot be dropped), so the
+        // server may act on the request: never "unprocessed" here.
         self.write_rst(sid, ErrorCode::Cancel);
+        // Frames the server sent before it saw the RST_STREAM are dropped quietly (§5.1).
+        self.remember_reset(sid);
         if !s.finished {
-            let e = Error::new(ErrorKind::Cancelled, "request cancelled").with_processed(
-                if unprocessed {
-                    Processed::No
-                } else {
-                    Processed::Maybe
-                },
-            );
+            let e = Error::new(ErrorKind::Cancelled, "request cancelled")
+                .with_processed(Processed::Maybe);
             self.fail(id, e);
         }
         self.after_stream_closed();
@@ -415,7 +416,9 @@ impl Connection {
         }
         self.write_goaway(ErrorCode::NoError, b"client closing");
         let err = Error::new(ErrorKind::Cancelled, "client closed");
-        self.fail_everything(&err, Processed::No);
+        // Requests on the wire (or whose HEADERS are buffered ahead of the GOAWAY) may
+        // have been processed; only queued ones certainly were not.
+        self.fail_everything(&err, Processed::Maybe, true);
         self.state = State::Closed;
         self.close_error = Some(Error::new(ErrorKind::Closed, "closed by the client"));
     }
@@ -438,6 +441,7 @@ impl Connection {
     pub fn drain(&mut self) {
         if self.state == State::Open {
             self.state = State::Draining;
+            self.fail_queued("connection is draining");
             self.maybe_finish_draining();
         }
     }
@@ -449,7 +453,7 @@ impl Connection {
             return;
         }
         self.state = State::Closed;
-        self.fail_everything(&err, Processed::Maybe);
+        self.fail_everything(&err, Processed::Maybe, false);
         self.close_error = Some(err);
     }
 
@@ -485,10 +489,19 @@ impl Connection {
     /// Processes every whole frame in the read buffer.
     pub fn process(&mut self, now: Instant) {
         while self.state != State::Closed {
+            // The frame type, in case the decoder rejects (and drops) the frame.
+            let kind = self.read_buf.get(3).copied();
             match self.decoder.decode(&mut self.read_buf) {
                 Ok(None) => break,
                 Ok(Some(f)) => self.on_frame(f, now),
                 Err(e) => match e.scope {
+                    // A rejected HEADERS frame took its field block with it: the HPACK
+                    // context can no longer be kept in sync (RFC 9113 §4.3).
+                    ErrorScope::Stream(_) if kind == Some(FrameType::Headers.to_u8()) => self
+                        .connection_error(
+                            ErrorCode::CompressionError,
+                            "HEADERS frame rejected with its field block undecoded",
+                        ),
                     ErrorScope::Stream(sid) if self.partial.is_none() => {
                         self.stream_error(sid, e.code, e.reason)
                     }
@@ -579,6 +592,14 @@ impl Connection {
         self.streams.get(sid).map(Stream::state)
     }
 
+    /// Test hook: the id the next stream gets (odd, at most 2^31-1), to reach stream id
+    /// exhaustion without opening a billion streams.
+    #[doc(hidden)]
+    pub fn set_next_stream_id(&mut self, id: u32) {
+        assert!(id % 2 == 1 && id <= StreamId::MAX.value() && id >= self.next_stream_id);
+        self.next_stream_id = id;
+    }
+
     /// The stream id carrying `id`, once it is on the wire.
     pub fn stream_id(&self, id: RequestId) -> Option<StreamId> {
         self.ids.get(&id).copied()
@@ -642,9 +663,11 @@ impl Connection {
         }
     }
 
-    /// Whether `sid` names a stream that was never opened (idle).
+    /// Whether `sid` names a stream that was never opened (idle). A refused promised
+    /// stream is closed, not idle.
     fn is_idle(&self, sid: StreamId) -> bool {
-        !sid.is_client_initiated() || sid.value() >= self.next_stream_id
+        (!sid.is_client_initiated() || sid.value() >= self.next_stream_id)
+            && !self.reset_recent.contains(&sid)
     }
 
     fn on_data(&mut self, d: frame::Data, now: Instant) {
@@ -789,8 +812,13 @@ impl Connection {
             }
         };
         if let Some(promised) = promised {
-            // Push is disabled but our SETTINGS were not acknowledged yet: refuse it.
-            self.write_rst(promised, ErrorCode::RefusedStream);
+            // Push is disabled but our SETTINGS were not acknowledged yet: refuse it. The
+            // promised stream is now closed by our RST_STREAM: frames the server already
+            // sent on it are discarded, not treated as idle-stream errors (§5.1).
+            if !self.reset_recent.contains(&promised) {
+                self.write_rst(promised, ErrorCode::RefusedStream);
+                self.remember_reset(promised);
+            }
             return;
         }
         let Some(s) = self.streams.get_mut(&sid) else {
@@ -890,9 +918,8 @@ impl Connection {
         s.finished = true;
         let req = s.req;
         let done = s.local_closed;
-        let owed = std::mem::take(&mut s.recv_unacked);
+        s.recv_unacked = 0;
         self.events.push_back(Event::Done { id: req });
-        self.release_connection(owed);
         if done {
             self.remove_stream(sid);
         }
@@ -1013,6 +1040,7 @@ impl Connection {
             _ => g.last_stream_id,
         };
         self.goaway_last = Some(last);
+        self.goaway_code = g.code;
         if self.state == State::Open {
             self.state = State::Draining;
         }
@@ -1034,6 +1062,7 @@ impl Connection {
             )
             .with_code(g.code)
             .with_origin(Origin::Remote)
+            .with_scope(Scope::Connection)
             .with_processed(Processed::No)
         };
         for sid in unprocessed {
@@ -1238,6 +1267,7 @@ impl Connection {
         if self.next_stream_id > StreamId::MAX.value() {
             // Ids exhausted: finish what is open, new requests go to a fresh connection.
             self.state = State::Draining;
+            self.fail_queued("stream ids exhausted");
         }
         let end_on_headers = p.end && p.body_len == 0;
         frame::encode_header_block(
@@ -1403,6 +1433,15 @@ impl Connection {
         self.events.push_back(Event::Failed { id, error });
     }
 
+    /// Fails every queued request, unprocessed: on a draining connection they can never
+    /// get a stream, and each must still end exactly once.
+    fn fail_queued(&mut self, why: &'static str) {
+        for p in std::mem::take(&mut self.queue) {
+            let e = Error::new(ErrorKind::Closed, why).with_processed(Processed::No);
+            self.fail(p.id, e);
+        }
+    }
+
     fn remember_reset(&mut self, sid: StreamId) {
         if self.reset_recent.len() >= self.cfg.max_reset_streams_remembered {
             self.reset_recent.pop_front();
@@ -1413,7 +1452,6 @@ impl Connection {
     fn remove_stream(&mut self, sid: StreamId) {
         if let Some(s) = self.streams.remove(&sid) {
             self.ids.remove(&s.req);
-            self.release_connection(s.recv_unacked);
             self.after_stream_closed();
         }
     }
@@ -1429,7 +1467,9 @@ impl Connection {
             if self.close_error.is_none() {
                 self.close_error = Some(match self.goaway_last {
                     Some(_) => Error::new(ErrorKind::GoAway, "closed after the server's GOAWAY")
-                        .with_origin(Origin::Remote),
+                        .with_code(self.goaway_code)
+                        .with_origin(Origin::Remote)
+                        .with_scope(Scope::Connection),
                     None => Error::new(ErrorKind::Closed, "drained"),
                 });
             }
@@ -1454,7 +1494,6 @@ impl Connection {
             return;
         };
         self.ids.remove(&s.req);
-        self.release_connection(s.recv_unacked);
         self.write_rst(sid, code);
         self.remember_reset(sid);
         if !s.finished {
@@ -1471,14 +1510,17 @@ impl Connection {
         self.partial = None;
         self.write_goaway(code, why.as_bytes());
         let e = Error::protocol(code, Origin::Local, Scope::Connection, why);
-        self.fail_everything(&e, Processed::Maybe);
+        self.fail_everything(&e, Processed::Maybe, true);
         self.state = State::Closed;
         self.close_error = Some(e);
     }
 
-    /// Ends every stream and queued request with `err`. Requests whose HEADERS never left
-    /// our buffer, and queued ones, are marked unprocessed so they can be retried.
-    fn fail_everything(&mut self, err: &Error, sent: Processed) {
+    /// Ends every stream and queued request with `err`. Queued requests are marked
+    /// unprocessed so they can be retried; so are requests whose HEADERS never left our
+    /// buffer, unless the buffer is still going to be flushed (`flushes`: a GOAWAY follows
+    /// it): encoded HEADERS cannot be dropped without desynchronising the server's HPACK
+    /// context, so the server will see them.
+    fn fail_everything(&mut self, err: &Error, sent: Processed, flushes: bool) {
         let mut streams: Vec<(StreamId, Stream)> = self.streams.drain().collect();
         streams.sort_unstable_by_key(|(sid, _)| *sid);
         self.ids.clear();
@@ -1486,7 +1528,7 @@ impl Connection {
             if s.finished {
                 continue;
             }
-            let processed = if s.headers_end > self.out_total {
+            let processed = if !flushes && s.headers_end > self.out_total {
                 Processed::No
             } else {
                 sent
