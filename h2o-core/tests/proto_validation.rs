@@ -558,10 +558,9 @@ fn hpack_garbage_is_compression_error() {
 
 #[test]
 fn headers_depending_on_itself_closes_the_connection() {
-    // The frame codec reports a HEADERS frame whose (deprecated) priority names its own
-    // stream as a stream error and drops the frame, field block included. §4.3: a receiver
-    // that does not decompress a field block MUST close the connection with
-    // COMPRESSION_ERROR (the block may have changed the dynamic table).
+    // A HEADERS frame whose (deprecated) priority names its own stream is dropped by the
+    // codec, field block included; skipping a field block would desynchronise HPACK (§4.3),
+    // so the codec makes it a connection error (PROTOCOL_ERROR, RFC 7540 §5.3.1).
     let (mut p, id) = ready();
     p.peer.henc.set_index_mode(IndexMode::Always);
     let block = p
@@ -578,10 +577,10 @@ fn headers_depending_on_itself_closes_the_connection() {
         }),
         fragment: block,
     });
-    p.expect(&[goaway(0, ErrorCode::CompressionError)]);
+    p.expect(&[goaway(0, ErrorCode::ProtocolError)]);
     assert_eq!(
         shape(&p.expect_failed(id)),
-        local_conn_protocol(ErrorCode::CompressionError)
+        local_conn_protocol(ErrorCode::ProtocolError)
     );
     assert!(p.conn.is_closed());
 }

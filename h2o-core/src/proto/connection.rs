@@ -432,7 +432,7 @@ impl Connection {
         }
         self.partial = None;
         self.write_goaway(code, b"");
-        self.fail_everything(&error, Processed::Maybe);
+        self.fail_everything(&error, Processed::Maybe, true);
         self.state = State::Closed;
         self.close_error = Some(error);
     }
