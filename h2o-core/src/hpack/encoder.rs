@@ -182,6 +182,16 @@ impl Encoder {
         }
     }
 
+    /// Test knob: an encoder whose table starts at `size` without signaling it (both sides
+    /// assumed to start there, as in RFC 7541 Appendix C.5/C.6).
+    #[doc(hidden)]
+    pub fn with_initial_table_size(size: usize) -> Self {
+        Encoder {
+            max_size: size,
+            ..Self::new()
+        }
+    }
+
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE. The table used is that size capped at
     /// 64 KiB; a dynamic table size update is emitted at the start of the next block (preceded
     /// by the smallest size seen since the last block, if smaller, per RFC 7541 §4.2).
