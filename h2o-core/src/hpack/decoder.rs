@@ -164,8 +164,6 @@ impl Decoder {
         let mut over = false;
         let mut at_start = true;
         let copy_entries = data.len() > ZERO_COPY_TABLE_BLOCK_LIMIT;
-        // One allocation per block at most for Huffman output (two bytes per input byte bound it).
-        self.buf.reserve(data.len().saturating_mul(2));
 
         while let Some(&first) = data.get(pos) {
             if first & 0x80 != 0 {
@@ -341,6 +339,12 @@ impl Decoder {
                 let mut b = BytesMut::new();
                 huffman::decode(&block[s.start..s.end], &mut b)?;
                 return Ok(b.freeze());
+            }
+            // Room for this string and the rest of the block's (two output bytes per input
+            // byte bound Huffman output), so a block costs one allocation at most.
+            let need = (s.end - s.start) * 2 + 2;
+            if self.buf.capacity() - self.buf.len() < need {
+                self.buf.reserve((block.len() - s.start) * 2 + 2);
             }
             huffman::decode(&block[s.start..s.end], &mut self.buf)?;
             Ok(self.buf.split().freeze())
