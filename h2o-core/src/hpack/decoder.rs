@@ -152,6 +152,10 @@ impl Decoder {
     /// `Err(DecoderError::HeaderListTooLarge)` at the end (a stream error). Every other error is
     /// a COMPRESSION_ERROR (a connection error; the decoder must not be used again). Returns the
     /// list size on success.
+    ///
+    /// Emitted fields share memory with `block` (raw literals), with the table (indexed fields)
+    /// or with one per-block Huffman output buffer. Strings added to the dynamic table from
+    /// blocks larger than 8 KiB are copied, so a small entry never pins a large block.
     pub fn decode(
         &mut self,
         block: &Bytes,
