@@ -152,6 +152,10 @@ impl Decoder {
     /// `Err(DecoderError::HeaderListTooLarge)` at the end (a stream error). Every other error is
     /// a COMPRESSION_ERROR (a connection error; the decoder must not be used again). Returns the
     /// list size on success.
+    ///
+    /// Emitted fields share memory with `block` (raw literals), with the table (indexed fields)
+    /// or with one per-block Huffman output buffer. Strings added to the dynamic table from
+    /// blocks larger than 8 KiB are copied, so a small entry never pins a large block.
     pub fn decode(
         &mut self,
         block: &Bytes,
@@ -164,8 +168,6 @@ impl Decoder {
         let mut over = false;
         let mut at_start = true;
         let copy_entries = data.len() > ZERO_COPY_TABLE_BLOCK_LIMIT;
-        // One allocation per block at most for Huffman output (two bytes per input byte bound it).
-        self.buf.reserve(data.len().saturating_mul(2));
 
         while let Some(&first) = data.get(pos) {
             if first & 0x80 != 0 {
@@ -341,6 +343,12 @@ impl Decoder {
                 let mut b = BytesMut::new();
                 huffman::decode(&block[s.start..s.end], &mut b)?;
                 return Ok(b.freeze());
+            }
+            // Room for this string and the rest of the block's (two output bytes per input
+            // byte bound Huffman output), so a block costs one allocation at most.
+            let need = (s.end - s.start) * 2 + 2;
+            if self.buf.capacity() - self.buf.len() < need {
+                self.buf.reserve((block.len() - s.start) * 2 + 2);
             }
             huffman::decode(&block[s.start..s.end], &mut self.buf)?;
             Ok(self.buf.split().freeze())

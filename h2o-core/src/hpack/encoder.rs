@@ -182,6 +182,16 @@ impl Encoder {
         }
     }
 
+    /// Test knob: an encoder whose table starts at `size` without signaling it (both sides
+    /// assumed to start there, as in RFC 7541 Appendix C.5/C.6).
+    #[doc(hidden)]
+    pub fn with_initial_table_size(size: usize) -> Self {
+        Encoder {
+            max_size: size,
+            ..Self::new()
+        }
+    }
+
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE. The table used is that size capped at
     /// 64 KiB; a dynamic table size update is emitted at the start of the next block (preceded
     /// by the smallest size seen since the last block, if smaller, per RFC 7541 §4.2).
@@ -294,7 +304,12 @@ impl Encoder {
             }
         }
         // Dynamic table.
-        let name_hash = hash_bytes(0, name);
+        // Static names get a constant seed instead of a hash of the name (the same name always
+        // gets the same seed, so lookups stay consistent).
+        let name_hash = match static_name {
+            Some(i) => (i as u64).wrapping_mul(K),
+            None => hash_bytes(0, name),
+        };
         let field_hash = hash_bytes(name_hash, value);
         if !self.entries.is_empty() {
             if let Some(&id) = self.by_field.get(&field_hash) {
@@ -378,6 +393,22 @@ impl Encoder {
 
     #[inline]
     fn put_string(&self, s: &[u8], dst: &mut BytesMut) {
+        if self.huffman == HuffmanMode::Auto && s.len() < 127 {
+            // Single pass: Huffman-encode after a one-byte length placeholder (a Huffman string
+            // shorter than `s` also has a one-byte length), then keep whichever is shorter.
+            let start = dst.len();
+            dst.put_u8(0);
+            huffman::encode(s, dst);
+            let huff_len = dst.len() - start - 1;
+            if huff_len < s.len() {
+                dst[start] = 0x80 | huff_len as u8;
+            } else {
+                dst.truncate(start);
+                dst.put_u8(s.len() as u8);
+                dst.put_slice(s);
+            }
+            return;
+        }
         let huff_len = match self.huffman {
             HuffmanMode::Never => usize::MAX,
             HuffmanMode::Always => huffman::encoded_len(s),
