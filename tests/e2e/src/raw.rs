@@ -62,6 +62,28 @@ impl RawConn {
         self.send_raw(&out);
     }
 
+    /// Reads request HEADERS frames until `n` requests have arrived; returns their stream ids.
+    pub fn read_requests(&mut self, n: usize) -> Vec<u32> {
+        let mut ids = Vec::new();
+        while ids.len() < n {
+            match self.read_frame() {
+                Some(Frame::Headers(h)) => ids.push(h.stream_id.value()),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        ids
+    }
+
+    /// Answers stream `id` with 200 and `body`.
+    pub fn respond(&mut self, id: u32, body: &[u8]) {
+        let len = body.len().to_string();
+        let mut out = self.headers(id, &[(":status", "200"), ("content-length", &len)], false);
+        frame::encode_data_head(StreamId::new(id), body.len() as u32, true, &mut out);
+        out.extend_from_slice(body);
+        self.send_raw(&out);
+    }
+
     /// Writes raw bytes.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         let _ = self.stream.write_all(bytes);
@@ -105,7 +127,12 @@ pub struct RawServer {
 impl RawServer {
     /// Starts listening on 127.0.0.1 (ephemeral port).
     pub fn start(script: impl Fn(RawConn) + Send + Sync + 'static) -> RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        RawServer::start_on("127.0.0.1:0", script)
+    }
+
+    /// Starts listening on `addr` (e.g. `"[::1]:0"`).
+    pub fn start_on(addr: &str, script: impl Fn(RawConn) + Send + Sync + 'static) -> RawServer {
+        let listener = TcpListener::bind(addr).expect("bind");
         let port = listener.local_addr().unwrap().port();
         let script = std::sync::Arc::new(script);
         let accept = std::thread::spawn(move || {
