@@ -315,6 +315,13 @@ pub struct Priority {
     pub urgency: u8,
     /// Whether the response can be used incrementally (interleaved with its peers).
     pub incremental: bool,
+    /// RFC 7540 weight 1..=256 (default 16). Used only when
+    /// [`ProtoConfig::rfc7540_priorities`](crate::proto::ProtoConfig::rfc7540_priorities) is
+    /// on: then HEADERS carry it (dependency: the root) and our DATA scheduler shares the
+    /// connection among streams in proportion to it.
+    pub weight: u16,
+    /// RFC 7540 exclusive flag (with `rfc7540_priorities`).
+    pub exclusive: bool,
 }
 
 impl Default for Priority {
@@ -322,6 +329,8 @@ impl Default for Priority {
         Priority {
             urgency: 3,
             incremental: false,
+            weight: 16,
+            exclusive: false,
         }
     }
 }
@@ -332,7 +341,14 @@ impl Priority {
         Priority {
             urgency: urgency.min(7),
             incremental,
+            ..Priority::default()
         }
+    }
+
+    /// An RFC 7540 weight (clamped to 1..=256), keeping the other fields.
+    pub fn with_weight(mut self, weight: u16) -> Priority {
+        self.weight = weight.clamp(1, 256);
+        self
     }
 
     /// The `priority` header value, or `None` for the default.

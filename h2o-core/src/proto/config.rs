@@ -38,6 +38,10 @@ pub struct ProtoConfig {
     pub write_high_water: usize,
     /// Streams we reset whose late frames are silently dropped (bounded memory).
     pub max_reset_streams_remembered: usize,
+    /// Signal RFC 7540 priorities (weight, exclusive; dependency on the root) in HEADERS
+    /// and schedule our DATA by weight within each urgency. Off by default: RFC 9113
+    /// deprecates the dependency tree, and the RFC 9218 `priority` header is always sent.
+    pub rfc7540_priorities: bool,
 }
 
 impl Default for ProtoConfig {
@@ -57,6 +61,7 @@ impl Default for ProtoConfig {
             send_buffer_size: 256 << 10,
             write_high_water: 256 << 10,
             max_reset_streams_remembered: 1024,
+            rfc7540_priorities: false,
         }
     }
 }

@@ -63,6 +63,8 @@ enum Phase {
 struct Stream {
     req: RequestId,
     priority: crate::request::Priority,
+    /// Frames sent in the current weighted turn (RFC 7540 scheduling).
+    turn: u16,
     /// We sent END_STREAM.
     local_closed: bool,
     /// The caller finished the body: END_STREAM goes out with the last buffered byte.
@@ -1270,17 +1272,23 @@ impl Connection {
             self.fail_queued("stream ids exhausted");
         }
         let end_on_headers = p.end && p.body_len == 0;
+        let rfc7540 = self.cfg.rfc7540_priorities.then(|| frame::PrioritySpec {
+            dependency: StreamId::ZERO,
+            exclusive: p.head.priority.exclusive,
+            weight: (p.head.priority.weight.clamp(1, 256) - 1) as u8,
+        });
         frame::encode_header_block(
             sid,
             &self.scratch,
             end_on_headers,
-            None,
+            rfc7540,
             self.peer.max_frame_size,
             &mut self.write_buf,
         );
         let stream = Stream {
             req: p.id,
             priority: p.head.priority,
+            turn: 0,
             local_closed: end_on_headers,
             end_queued: p.end,
             remote_closed: false,
@@ -1316,6 +1324,7 @@ impl Connection {
     fn fill_data(&mut self) {
         let high = self.cfg.write_high_water;
         let low = self.cfg.send_buffer_size / 2;
+        let weighted = self.cfg.rfc7540_priorities;
         while self.write_buf.len() < high {
             let Some(sid) = self.sched.pop() else {
                 break;
@@ -1384,7 +1393,11 @@ impl Connection {
             {
                 s.in_sched = true;
                 let prio = s.priority;
-                self.sched.requeue(sid, prio);
+                if weighted {
+                    self.sched.requeue_weighted(sid, prio, &mut s.turn);
+                } else {
+                    self.sched.requeue(sid, prio);
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The DATA write scheduler: RFC 9218 urgency buckets. Within a bucket, a non-incremental
 //! stream keeps the slot until its buffered data or window runs out (sequential delivery);
-//! incremental streams take turns frame by frame (round robin).
+//! incremental streams take turns frame by frame (round robin). With RFC 7540 weights on,
+//! streams in a bucket take turns of `weight / 16` frames (weighted round robin).
 
 use std::collections::VecDeque;
 
@@ -17,6 +18,21 @@ impl Scheduler {
     /// Queues a stream that has data and window to send.
     pub fn push(&mut self, id: StreamId, prio: Priority) {
         self.buckets[prio.urgency.min(7) as usize].push_back(id);
+        self.len += 1;
+    }
+
+    /// Puts a stream back after it sent a frame and can send more. `turn` counts the frames
+    /// it sent in its current turn (weighted mode only).
+    pub fn requeue_weighted(&mut self, id: StreamId, prio: Priority, turn: &mut u16) {
+        let quantum = (prio.weight / 16).max(1);
+        *turn += 1;
+        let bucket = &mut self.buckets[prio.urgency.min(7) as usize];
+        if *turn < quantum {
+            bucket.push_front(id);
+        } else {
+            *turn = 0;
+            bucket.push_back(id);
+        }
         self.len += 1;
     }
 
@@ -64,6 +80,29 @@ mod tests {
         assert_eq!(s.pop(), Some(StreamId::new(1)));
         assert_eq!(s.pop(), None);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn weights_share_frames_proportionally() {
+        let mut s = Scheduler::default();
+        let heavy = Priority::default().with_weight(64);
+        let light = Priority::default().with_weight(16);
+        let (a, b) = (StreamId::new(1), StreamId::new(3));
+        let (mut ta, mut tb) = (0u16, 0u16);
+        s.push(a, heavy);
+        s.push(b, light);
+        let mut sent = (0, 0);
+        for _ in 0..50 {
+            let id = s.pop().unwrap();
+            if id == a {
+                sent.0 += 1;
+                s.requeue_weighted(a, heavy, &mut ta);
+            } else {
+                sent.1 += 1;
+                s.requeue_weighted(b, light, &mut tb);
+            }
+        }
+        assert_eq!(sent, (40, 10));
     }
 
     #[test]
