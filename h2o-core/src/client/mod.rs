@@ -6,6 +6,7 @@ pub mod config;
 pub mod request;
 pub mod response;
 pub mod sink;
+pub mod stats;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub use config::Config;
 pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
 pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};
+pub use stats::{CloseReasons, ConnectionStats, Stats};
 
 use crate::error::{Error, ErrorKind, Processed, Result};
 use crate::pool::{OriginKey, Pool, Submission, SubmitBody};
@@ -174,14 +176,17 @@ impl Client {
             timeouts,
             submitted,
         });
+        stats::Counters::inc(&self.inner.pool.counters.requests_submitted);
         let invalid = sub
             .head
             .headers
             .iter()
             .find_map(|(n, v)| crate::request::validate_request_header(n, v).err());
         if let Some(e) = invalid {
+            stats::Counters::inc(&self.inner.pool.counters.requests_failed);
             sub.fail(e.with_processed(Processed::No));
         } else if self.inner.closed.load(Ordering::Acquire) {
+            stats::Counters::inc(&self.inner.pool.counters.requests_failed);
             sub.fail(
                 Error::new(ErrorKind::Closed, "client is closed").with_processed(Processed::No),
             );
@@ -199,7 +204,12 @@ impl Client {
         self.inner.close(true);
     }
 
-    /// Connections and requests, for tests and diagnostics.
+    /// A snapshot of connections and request counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.pool.stats()
+    }
+
+    /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.inner.closed.load(Ordering::Acquire)
     }

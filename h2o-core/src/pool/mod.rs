@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::client::sink::{Command, EventSink, RequestCtl, ResponseEvent};
+use crate::client::stats::{ConnectionStats, Counters, Stats};
 use crate::client::Config;
 use crate::error::{Error, ErrorKind, Processed};
 use crate::request::{RequestHead, Scheme, Url};
@@ -70,9 +71,15 @@ impl Submission {
     }
 }
 
-/// State of one connection that the pool and the connection task share.
+/// State of one connection that the pool and the connection task share (the task writes,
+/// the pool and `stats()` read).
 pub(crate) struct ConnShared {
+    pub id: u64,
+    pub origin: OriginKey,
     pub accepting: AtomicBool,
+    pub connecting: AtomicBool,
+    pub open_streams: AtomicU64,
+    pub queued: AtomicU64,
 }
 
 struct ConnHandle {
@@ -89,6 +96,9 @@ pub(crate) struct Pool {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     next_conn: AtomicU64,
     weak: Weak<Pool>,
+    pub counters: Arc<Counters>,
+    /// Every connection whose task may still run (for statistics).
+    registry: Mutex<Vec<Weak<ConnShared>>>,
 }
 
 impl Pool {
@@ -101,6 +111,8 @@ impl Pool {
             tasks: Mutex::new(Vec::new()),
             next_conn: AtomicU64::new(1),
             weak: weak.clone(),
+            counters: Arc::new(Counters::default()),
+            registry: Mutex::new(Vec::new()),
         })
     }
 
@@ -128,18 +140,31 @@ impl Pool {
         let list = conns.entry(origin.clone()).or_default();
         list.retain(|c| c.shared.accepting.load(Ordering::Acquire) && !c.tx.is_closed());
         if let Some(c) = list.first() {
+            Counters::inc(&self.counters.acquisitions_hit);
             return c.tx.clone();
         }
+        Counters::inc(&self.counters.acquisitions_miss);
+        Counters::inc(&self.counters.connections_created);
         let (tx, rx) = mpsc::unbounded_channel();
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(ConnShared {
+            id,
+            origin: origin.clone(),
             accepting: AtomicBool::new(true),
+            connecting: AtomicBool::new(true),
+            open_streams: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         });
+        {
+            let mut reg = self.registry.lock();
+            reg.retain(|w| w.strong_count() > 0);
+            reg.push(Arc::downgrade(&shared));
+        }
         list.push(ConnHandle {
             tx: tx.clone(),
             shared: shared.clone(),
         });
         drop(conns);
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let task = self.rt.spawn(crate::transport::run_connection(
             id,
             origin.clone(),
@@ -147,6 +172,7 @@ impl Pool {
             rx,
             shared,
             self.weak.clone(),
+            self.counters.clone(),
         ));
         let mut tasks = self.tasks.lock();
         tasks.retain(|t| !t.is_finished());
@@ -158,10 +184,36 @@ impl Pool {
     /// budget is spent.
     pub fn retry(&self, mut sub: Box<Submission>, error: Error) {
         if sub.attempts >= self.cfg.max_retries {
+            Counters::inc(&self.counters.requests_failed);
             return sub.fail(error);
         }
         sub.attempts += 1;
+        Counters::inc(&self.counters.requests_retried);
         self.dispatch(sub)
+    }
+
+    /// A snapshot of connections and counters.
+    pub fn stats(&self) -> Stats {
+        let conns = self
+            .registry
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|c| ConnectionStats {
+                id: c.id,
+                origin: format!(
+                    "{}://{}:{}",
+                    c.origin.scheme.as_str(),
+                    c.origin.host,
+                    c.origin.port
+                ),
+                connecting: c.connecting.load(Ordering::Relaxed),
+                accepting: c.accepting.load(Ordering::Relaxed),
+                open_streams: c.open_streams.load(Ordering::Relaxed),
+                queued: c.queued.load(Ordering::Relaxed),
+            })
+            .collect();
+        Stats::from_counters(&self.counters, conns)
     }
 
     /// Closes every connection (GOAWAY; in-flight requests end with `Cancelled`) and

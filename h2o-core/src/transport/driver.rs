@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use crate::client::sink::{Command, Consumed, ResponseEvent};
+use crate::client::stats::Counters;
 use crate::client::Config;
 use crate::error::{Error, ErrorKind, Processed};
 use crate::frame::ErrorCode;
@@ -31,6 +32,7 @@ pub(crate) async fn run_connection(
     mut rx: UnboundedReceiver<Command>,
     shared: Arc<ConnShared>,
     pool: Weak<Pool>,
+    counters: Arc<Counters>,
 ) {
     let io = match origin.scheme {
         Scheme::Http => {
@@ -54,9 +56,12 @@ pub(crate) async fn run_connection(
         Err(e) => {
             tracing::debug!(conn = conn_id, origin = %origin.host, error = %e, "connect failed");
             shared.accepting.store(false, Ordering::Release);
+            shared.connecting.store(false, Ordering::Relaxed);
+            Counters::inc(&counters.closed_connect_failed);
             rx.close();
             while let Ok(cmd) = rx.try_recv() {
                 if let Command::Submit(sub) = cmd {
+                    Counters::inc(&counters.requests_failed);
                     sub.fail(e.clone());
                 }
             }
@@ -64,8 +69,10 @@ pub(crate) async fn run_connection(
         }
     };
     tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
+    shared.connecting.store(false, Ordering::Relaxed);
     let now = Instant::now();
     let mut driver = Driver {
+        counters,
         conn: Connection::new(cfg.proto.clone(), now),
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
@@ -114,6 +121,7 @@ enum Deadline {
 
 struct Driver<IO> {
     conn: Connection,
+    counters: Arc<Counters>,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
     settings_deadline: Option<Instant>,
@@ -150,6 +158,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             if !self.conn.is_accepting() {
                 self.shared.accepting.store(false, Ordering::Release);
             }
+            self.publish_gauges();
             if self.conn.is_closed() && (self.write_closed || self.conn.poll_transmit().is_empty())
             {
                 let _ = Pin::new(&mut self.io).poll_shutdown(cx);
@@ -480,7 +489,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         fired
     }
 
+    /// Stream and queue gauges for `stats()`; published before events are delivered so a
+    /// caller woken by an event never reads an older figure.
+    fn publish_gauges(&self) {
+        self.shared
+            .open_streams
+            .store(self.conn.open_streams() as u64, Ordering::Relaxed);
+        self.shared
+            .queued
+            .store(self.conn.queued() as u64, Ordering::Relaxed);
+    }
+
     fn dispatch_events(&mut self) {
+        self.publish_gauges();
         while let Some(ev) = self.conn.poll_event() {
             match ev {
                 Event::Data { id, data } => {
@@ -517,6 +538,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 }
                 Event::Done { id } => {
                     if let Some(mut e) = self.entries.remove(&id) {
+                        Counters::inc(&self.counters.requests_completed);
                         e.sub.sink.on_event(ResponseEvent::Done);
                     }
                 }
@@ -557,27 +579,47 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return pool.retry(e.sub, error);
             }
         }
+        Counters::inc(&self.counters.requests_failed);
         e.sub.sink.on_event(ResponseEvent::Error(error));
     }
 
-    /// After the loop: hand requests that never reached the state machine to the pool.
+    /// After the loop: hand requests that never reached the state machine to the pool, and
+    /// record why the connection closed.
     fn finish(&mut self) {
         self.shared.accepting.store(false, Ordering::Release);
+        self.shared.open_streams.store(0, Ordering::Relaxed);
+        self.shared.queued.store(0, Ordering::Relaxed);
+        let c = &self.counters;
+        let reason = match self.conn.close_error().map(Error::kind) {
+            Some(ErrorKind::GoAway) => &c.closed_goaway,
+            Some(ErrorKind::Io) => &c.closed_io,
+            Some(ErrorKind::SettingsTimeout | ErrorKind::PingTimeout) => &c.closed_timeout,
+            Some(ErrorKind::Protocol) => &c.closed_protocol,
+            _ => &c.closed_client,
+        };
+        Counters::inc(reason);
         self.rx.close();
         while let Ok(cmd) = self.rx.try_recv() {
             if let Command::Submit(sub) = cmd {
                 match self.pool.upgrade() {
                     Some(pool) => pool.dispatch(sub),
-                    None => sub.fail(
-                        Error::new(ErrorKind::Closed, "client is closed")
-                            .with_processed(Processed::No),
-                    ),
+                    None => {
+                        Counters::inc(&self.counters.requests_failed);
+                        sub.fail(
+                            Error::new(ErrorKind::Closed, "client is closed")
+                                .with_processed(Processed::No),
+                        )
+                    }
                 }
             }
         }
+        // The state machine ends every request it holds; anything left is a bug, but the
+        // caller still gets exactly one ending.
         let leftover: Vec<RequestId> = self.entries.keys().copied().collect();
+        debug_assert!(leftover.is_empty(), "requests left on a closed connection");
         for id in leftover {
             if let Some(e) = self.entries.remove(&id) {
+                Counters::inc(&self.counters.requests_failed);
                 e.sub
                     .fail(Error::new(ErrorKind::Closed, "connection closed"));
             }

@@ -188,3 +188,38 @@ fn close_cancels_in_flight_requests_exactly_once() {
     let e = get(&client, &server.url("/hello")).unwrap_err();
     assert_eq!(e.kind(), h2o_core::ErrorKind::Closed);
 }
+
+#[test]
+fn stats_count_requests_connections_and_close_reasons_exactly() {
+    let server = TestServer::start();
+    let client = Client::new().unwrap();
+    for _ in 0..25 {
+        let f = get(&client, &server.url("/hello")).unwrap();
+        assert_eq!(f.len, 13);
+    }
+    let _ = get(&client, &server.url("/status/404")).unwrap();
+    let e = fetch(
+        &client,
+        Request::get(&server.url("/"))
+            .unwrap()
+            .header("bad name", "x"),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), h2o_core::ErrorKind::InvalidArgument);
+    let s = client.stats();
+    assert_eq!(s.requests_submitted, 27);
+    assert_eq!(s.requests_completed, 26);
+    assert_eq!(s.requests_failed, 1);
+    assert_eq!(s.requests_in_flight(), 0);
+    assert_eq!((s.acquisitions_miss, s.acquisitions_hit), (1, 25));
+    assert_eq!(s.connections_created, 1);
+    assert_eq!(s.connections.len(), 1);
+    let c = &s.connections[0];
+    assert!(c.accepting && !c.connecting);
+    assert_eq!((c.open_streams, c.queued), (0, 0));
+    assert!(c.origin.starts_with("http://127.0.0.1:"));
+    client.close();
+    let s = client.stats();
+    assert_eq!(s.closed.client, 1);
+    assert_eq!(s.open_streams(), 0);
+}
