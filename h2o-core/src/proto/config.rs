@@ -42,6 +42,8 @@ pub struct ProtoConfig {
     /// and schedule our DATA by weight within each urgency. Off by default: RFC 9113
     /// deprecates the dependency tree, and the RFC 9218 `priority` header is always sent.
     pub rfc7540_priorities: bool,
+    /// Budgets against floods from the peer and cancellation storms from us.
+    pub flood: super::FloodLimits,
 }
 
 impl Default for ProtoConfig {
@@ -62,6 +64,7 @@ impl Default for ProtoConfig {
             write_high_water: 256 << 10,
             max_reset_streams_remembered: 1024,
             rfc7540_priorities: false,
+            flood: super::FloodLimits::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::config::ProtoConfig;
 use super::event::{Event, RequestId};
 use super::flow::Window;
+use super::limits::{Cost, FloodGuard};
 use super::scheduler::Scheduler;
 use super::validate::{FieldCollector, Section};
 use super::StreamState;
@@ -206,13 +207,15 @@ pub struct Connection {
     rtt: Option<Duration>,
     keepalive_sent: Option<Instant>,
     close_error: Option<Error>,
+    flood: FloodGuard,
+    /// The latest time we were given (for budgets of actions that carry no clock).
+    now: Instant,
 }
 
 impl Connection {
     /// A new connection: the client preface, our SETTINGS and the connection window
     /// update are queued for writing at once (RFC 9113 §3.4).
     pub fn new(cfg: ProtoConfig, now: Instant) -> Connection {
-        let _ = now;
         let mut decoder = FrameDecoder::new();
         decoder.set_max_frame_size(cfg.max_frame_size);
         let mut c = Connection {
@@ -252,6 +255,8 @@ impl Connection {
             rtt: None,
             keepalive_sent: None,
             close_error: None,
+            flood: FloodGuard::new(),
+            now,
             cfg,
         };
         c.write_buf.extend_from_slice(frame::PREFACE);
@@ -490,6 +495,7 @@ impl Connection {
 
     /// Processes every whole frame in the read buffer.
     pub fn process(&mut self, now: Instant) {
+        self.now = now;
         while self.state != State::Closed {
             // The frame type, in case the decoder rejects (and drops) the frame.
             let kind = self.read_buf.get(3).copied();
@@ -610,6 +616,9 @@ impl Connection {
     // ----- receiving ------------------------------------------------------------------
 
     fn on_frame(&mut self, f: Frame, now: Instant) {
+        if let Some(why) = self.flood_check(&f, now) {
+            return self.connection_error(ErrorCode::EnhanceYourCalm, why);
+        }
         if !self.got_peer_settings && !matches!(f, Frame::Settings(ref s) if !s.ack) {
             return self.connection_error(
                 ErrorCode::ProtocolError,
@@ -1194,6 +1203,56 @@ impl Connection {
     fn can_open(&self) -> bool {
         self.state == State::Open
             && (self.streams.len() as u64) < self.peer.max_concurrent_streams as u64
+            && !self.flood.local_resets_exhausted(self.now, &self.cfg.flood)
+    }
+
+    /// Counts frames that cost work without carrying anything the caller asked for;
+    /// returns why the peer is over budget, if it is.
+    fn flood_check(&mut self, f: &Frame, now: Instant) -> Option<&'static str> {
+        let limits = &self.cfg.flood;
+        let (cost, why) = match f {
+            Frame::Settings(s) if !s.ack => (Cost::Settings, "SETTINGS flood"),
+            Frame::Ping(p) if !p.ack => {
+                if self.write_buf.len() > limits.max_control_backlog {
+                    return Some("PING flood while not reading our answers");
+                }
+                (Cost::Ping, "PING flood")
+            }
+            Frame::RstStream(_) => (Cost::Reset, "RST_STREAM flood"),
+            Frame::WindowUpdate(_) => (Cost::WindowUpdate, "WINDOW_UPDATE flood"),
+            Frame::Data(d) if d.data.is_empty() && !d.end_stream => {
+                (Cost::Empty, "flood of empty DATA frames")
+            }
+            Frame::Continuation(c) if c.fragment.is_empty() && !c.end_headers => {
+                (Cost::Empty, "flood of empty CONTINUATION frames")
+            }
+            Frame::Headers(h) if h.fragment.is_empty() => {
+                (Cost::Empty, "flood of empty HEADERS frames")
+            }
+            Frame::Priority(_) | Frame::Unknown(_) => (Cost::Empty, "flood of ignored frames"),
+            _ => return None,
+        };
+        if self.flood.spend(cost, now, limits) {
+            None
+        } else {
+            Some(why)
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) has work: queued streams held back by
+    /// our own reset budget resume when its window ends.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        if !self.queue.is_empty() && self.flood.local_resets_exhausted(self.now, &self.cfg.flood) {
+            self.flood.window_end()
+        } else {
+            None
+        }
+    }
+
+    /// Advances time: opens streams that were waiting for the reset budget.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.open_queued();
     }
 
     fn open_queued(&mut self) {
@@ -1414,6 +1473,7 @@ impl Connection {
     }
 
     fn write_rst(&mut self, sid: StreamId, code: ErrorCode) {
+        self.flood.spend(Cost::LocalReset, self.now, &self.cfg.flood);
         self.write_frame(Frame::RstStream(RstStream {
             stream_id: sid,
             code,

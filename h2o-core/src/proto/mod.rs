@@ -7,12 +7,14 @@ mod config;
 mod connection;
 mod event;
 mod flow;
+mod limits;
 mod scheduler;
 mod validate;
 
 pub use config::ProtoConfig;
 pub use connection::{Connection, PeerSettings};
 pub use event::{Event, RequestId};
+pub use limits::FloodLimits;
 
 /// RFC 9113 §5.1 stream states, as seen by the client. (`Idle` and the reserved states
 /// exist in the RFC; a client with push disabled never holds a stream in them.)

@@ -408,6 +408,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if let Some(t) = self.settings_deadline {
             consider(t);
         }
+        if let Some(t) = self.conn.next_timeout() {
+            consider(t);
+        }
         match self.conn.ping_outstanding() {
             Some(sent) => consider(sent + self.cfg.ping_timeout),
             None => {
@@ -422,6 +425,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     fn fire_due(&mut self, now: Instant) -> bool {
         let mut fired = false;
         self.compact_deadlines();
+        if self.conn.next_timeout().is_some_and(|t| t <= now) {
+            self.conn.handle_timeout(now);
+            fired = true;
+        }
         if self.settings_deadline.is_some() && self.conn.settings_acked() {
             self.settings_deadline = None;
         }
