@@ -252,6 +252,13 @@ impl Connection {
             close_error: None,
             cfg,
         };
+        // The server allows a 4096-byte table until its SETTINGS say otherwise; our own cap
+        // applies from the first block (signalled with a size update, RFC 7541 §6.3).
+        let enc_table = c
+            .cfg
+            .encoder_table_size
+            .min(frame::DEFAULT_HEADER_TABLE_SIZE);
+        c.enc.set_max_table_size(enc_table as usize);
         c.write_buf.extend_from_slice(frame::PREFACE);
         let settings = Settings {
             header_table_size: (c.cfg.header_table_size != frame::DEFAULT_HEADER_TABLE_SIZE)
