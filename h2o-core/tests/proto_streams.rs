@@ -564,3 +564,50 @@ fn stream_id_exhaustion_drains() {
     p.expect(&[goaway(0, ErrorCode::NoError)]);
     p.assert_all_ended();
 }
+
+#[test]
+fn upload_continues_after_early_response() {
+    // §8.1: a complete response may arrive before the request body is finished; the body
+    // keeps flowing (SendReady may follow Done) until the caller ends it.
+    let mut p = Pair::ready(
+        ProtoConfig {
+            send_buffer_size: 4000,
+            ..small_cfg()
+        },
+        Settings {
+            initial_window_size: Some(1000),
+            ..Settings::default()
+        },
+    );
+    let a = p.submit(post("/a"), None, false);
+    p.read();
+    assert!(!p.conn.send_data(a, bytes_of(5000), false));
+    p.expect(&[data(1, 1000, false)]);
+    p.complete(1, a);
+    p.send_wu(1, 4000);
+    p.expect(&[data(1, 4000, false)]);
+    p.expect_events(&[Event::SendReady { id: a }]);
+    p.conn.send_data(a, bytes_of(10), true);
+    p.expect_nothing(); // the stream window is used up
+    p.send_wu(1, 100);
+    p.expect(&[data(1, 10, true)]);
+    assert_eq!(p.conn.open_streams(), 0);
+    p.assert_all_ended();
+}
+
+#[test]
+fn cancel_after_early_response_frees_the_slot() {
+    // An owner that stops the body after Done must cancel, or the half-closed (remote)
+    // stream would hold a concurrency slot forever.
+    let mut p = Pair::ready(small_cfg(), max_streams(1));
+    let a = p.submit(post("/a"), None, false);
+    let b = p.submit_get("/b");
+    p.expect(&[post_headers(1, "/a", false)]);
+    p.complete(1, a);
+    p.expect_nothing();
+    p.conn.cancel(a);
+    p.expect(&[rst(1, ErrorCode::Cancel), get_headers(3, "/b")]);
+    p.expect_no_events(); // a already ended with Done
+    p.complete(3, b);
+    p.assert_all_ended();
+}

@@ -251,7 +251,14 @@ impl Terminals {
     pub fn observe(&mut self, ev: &Event) {
         let id = ev.id();
         if let Some(prev) = self.ended.get(&id) {
-            panic!("{id:?} got {ev:?} after its terminal event {prev:?}");
+            // The one exception: the request body may still be flowing after a complete
+            // response (RFC 9113 §8.1), so SendReady may follow Done (never Failed).
+            let body_after_done =
+                matches!(ev, Event::SendReady { .. }) && matches!(prev, Event::Done { .. });
+            if !body_after_done {
+                panic!("{id:?} got {ev:?} after its terminal event {prev:?}");
+            }
+            return;
         }
         if ev.is_terminal() {
             self.ended.insert(id, ev.clone());
@@ -480,6 +487,11 @@ impl Pair {
             priority: None,
             fragment: Bytes::copy_from_slice(fragment),
         });
+    }
+
+    /// The id the next `submit` will use.
+    pub fn next_id(&self) -> RequestId {
+        RequestId(self.next_req)
     }
 
     /// Submits a request with a fresh id.
