@@ -689,3 +689,31 @@ fn small_responses_never_probe() {
     assert_eq!(p.conn.receive_windows(), (65_535, 65_535));
     p.assert_all_ended();
 }
+
+#[test]
+fn end_stream_is_not_blocked_behind_connection_window() {
+    // An empty DATA frame with END_STREAM consumes no flow-control credit (§6.9.1): a
+    // stream finishing its body must not wait behind another stream that is blocked on
+    // the connection window.
+    let mut p = Pair::ready(small_cfg(), window(1 << 20));
+    let b = p.submit(post("/b"), None, false);
+    let a = p.submit(post("/a"), Some(bytes_of(100_000)), true);
+    let frames = p.read();
+    assert_eq!(
+        frames[..2],
+        [post_headers(1, "/b", false), post_headers(3, "/a", false)]
+    );
+    assert_eq!(p.peer.body[&3].len(), 65_535);
+    assert!(!p.conn.wants_write());
+    p.conn.send_data(b, Bytes::new(), true);
+    assert!(p.conn.wants_write());
+    p.expect(&[data(1, 0, true)]);
+    p.complete(1, b);
+    p.send_wu(0, 40_000);
+    assert_eq!(
+        data_frames(&p.read()),
+        vec![(3, 16_384, false), (3, 16_384, false), (3, 1_697, true)]
+    );
+    p.complete(3, a);
+    p.assert_all_ended();
+}

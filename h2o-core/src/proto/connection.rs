@@ -519,7 +519,13 @@ impl Connection {
 
     /// Whether bytes are waiting to be written (including schedulable DATA).
     pub fn wants_write(&self) -> bool {
-        !self.write_buf.is_empty() || (!self.sched.is_empty() && self.send_window.available() > 0)
+        !self.write_buf.is_empty()
+            || (!self.sched.is_empty()
+                && (self.send_window.available() > 0
+                    // An END_STREAM-only DATA frame needs no credit.
+                    || self.streams.values().any(|s| {
+                        s.in_sched && s.send_buffered == 0 && s.end_queued && !s.local_closed
+                    })))
     }
 
     /// The next event, if any.
@@ -1309,6 +1315,9 @@ impl Connection {
     fn fill_data(&mut self) {
         let high = self.cfg.write_high_water;
         let low = self.cfg.send_buffer_size / 2;
+        // Streams with data but no connection credit: put back after the loop, so that
+        // streams behind them can still send END_STREAM (which needs no credit).
+        let mut blocked: Vec<(StreamId, crate::request::Priority)> = Vec::new();
         while self.write_buf.len() < high {
             let Some(sid) = self.sched.pop() else {
                 break;
@@ -1334,9 +1343,8 @@ impl Connection {
             }
             if conn_avail == 0 {
                 s.in_sched = true;
-                let prio = s.priority;
-                self.sched.requeue(sid, prio);
-                break;
+                blocked.push((sid, s.priority));
+                continue;
             }
             let stream_avail = s.send_window.available();
             if stream_avail == 0 {
@@ -1379,6 +1387,14 @@ impl Connection {
                 let prio = s.priority;
                 self.sched.requeue(sid, prio);
             }
+        }
+        // Back in their previous order (requeue puts sequential streams in front and
+        // incremental ones at the back of their bucket).
+        for &(sid, prio) in blocked.iter().rev().filter(|(_, p)| !p.incremental) {
+            self.sched.requeue(sid, prio);
+        }
+        for &(sid, prio) in blocked.iter().filter(|(_, p)| p.incremental) {
+            self.sched.requeue(sid, prio);
         }
     }
 
