@@ -717,3 +717,66 @@ fn end_stream_is_not_blocked_behind_connection_window() {
     p.complete(3, a);
     p.assert_all_ended();
 }
+
+fn two_uploads(prio: h2o_core::Priority) -> Vec<(u32, usize, bool)> {
+    let mut p = Pair::ready(small_cfg(), window(1 << 20));
+    p.send_wu(0, 1 << 20);
+    let mut a = post("/a");
+    a.priority = prio;
+    let mut b = post("/b");
+    b.priority = prio;
+    p.submit(a, Some(bytes_of(40_000)), true);
+    p.submit(b, Some(bytes_of(40_000)), true);
+    let frames = p.read();
+    data_frames(&frames[2..])
+}
+
+#[test]
+fn sequential_uploads_go_one_after_the_other() {
+    // RFC 9218 §4.2: non-incremental responses (and, in our scheduler, request bodies)
+    // of the same urgency are served one at a time, in order.
+    assert_eq!(
+        two_uploads(h2o_core::Priority::default()),
+        vec![
+            (1, 16_384, false),
+            (1, 16_384, false),
+            (1, 7_232, true),
+            (3, 16_384, false),
+            (3, 16_384, false),
+            (3, 7_232, true)
+        ]
+    );
+}
+
+#[test]
+fn incremental_uploads_take_turns() {
+    assert_eq!(
+        two_uploads(h2o_core::Priority::new(3, true)),
+        vec![
+            (1, 16_384, false),
+            (3, 16_384, false),
+            (1, 16_384, false),
+            (3, 16_384, false),
+            (1, 7_232, true),
+            (3, 7_232, true)
+        ]
+    );
+}
+
+#[test]
+fn stream_blocked_on_its_window_does_not_block_others() {
+    let mut p = Pair::ready(small_cfg(), window(1000));
+    let a = p.submit(post("/a"), Some(bytes_of(5000)), true);
+    let b = p.submit(post("/b"), Some(bytes_of(5000)), true);
+    let frames = p.read();
+    assert_eq!(
+        data_frames(&frames[2..]),
+        vec![(1, 1000, false), (3, 1000, false)]
+    );
+    p.send_wu(3, 4000);
+    p.expect(&[data(3, 4000, true)]);
+    p.send_wu(1, 4000);
+    p.expect(&[data(1, 4000, true)]);
+    p.complete(1, a);
+    p.complete(3, b);
+}
