@@ -611,3 +611,32 @@ fn cancel_after_early_response_frees_the_slot() {
     p.complete(3, b);
     p.assert_all_ended();
 }
+
+#[test]
+fn stream_error_on_idle_stream_is_connection_error() {
+    // §6.4: RST_STREAM MUST NOT be sent for an idle stream, and §5.1 makes WINDOW_UPDATE on
+    // an idle stream a connection error: a zero increment there closes the connection
+    // (§5.4.1 allows treating any stream error as a connection error).
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = p.submit_get("/");
+    p.read();
+    p.send_raw(&[0, 0, 4, 0x8, 0, 0, 0, 0, 99, 0, 0, 0, 0]);
+    p.expect(&[goaway(0, ErrorCode::ProtocolError)]);
+    assert_eq!(
+        shape(&p.expect_failed(id)),
+        local_conn_protocol(ErrorCode::ProtocolError)
+    );
+}
+
+#[test]
+fn malformed_priority_on_idle_stream_sends_no_rst() {
+    // A PRIORITY frame may name an idle stream (§6.3); if it is malformed (wrong length:
+    // a stream error, FRAME_SIZE_ERROR) there is no stream to reset.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    p.send_raw(&[0, 0, 4, 0x2, 0, 0, 0, 0, 7, 0, 0, 0, 0]);
+    p.expect_nothing();
+    assert!(p.conn.is_accepting());
+    let id = p.submit_get("/");
+    p.expect(&[get_headers(1, "/")]);
+    p.complete(1, id);
+}

@@ -495,6 +495,14 @@ impl Connection {
                             ErrorCode::CompressionError,
                             "HEADERS frame rejected with its field block undecoded",
                         ),
+                    // RST_STREAM must never name an idle stream (§6.4). A malformed PRIORITY
+                    // frame may legally name one and changes no state: drop it. Anything
+                    // else on an idle stream is a connection error (§5.1, §5.4.1).
+                    ErrorScope::Stream(sid) if self.partial.is_none() && self.is_idle(sid) => {
+                        if kind != Some(FrameType::Priority.to_u8()) {
+                            self.connection_error(e.code, e.reason)
+                        }
+                    }
                     ErrorScope::Stream(sid) if self.partial.is_none() => {
                         self.stream_error(sid, e.code, e.reason)
                     }
