@@ -640,3 +640,29 @@ fn malformed_priority_on_idle_stream_sends_no_rst() {
     p.expect(&[get_headers(1, "/")]);
     p.complete(1, id);
 }
+
+#[test]
+fn refused_stream_after_a_response_head_is_not_unprocessed() {
+    // §8.7: REFUSED_STREAM promises no processing happened; a server that already sent a
+    // response head broke that promise, so the request must not be reported retryable.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = p.submit_get("/");
+    p.read();
+    p.send_ok(1, false);
+    p.send_rst(1, ErrorCode::RefusedStream);
+    let evs = p.events();
+    assert_eq!(evs[0], head_ev(id, 200));
+    let Event::Failed { error, .. } = &evs[1] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        shape(error),
+        Shape {
+            kind: ErrorKind::StreamReset,
+            code: Some(ErrorCode::RefusedStream),
+            origin: Origin::Remote,
+            scope: Scope::Stream,
+            processed: Processed::Maybe,
+        }
+    );
+}

@@ -941,12 +941,14 @@ impl Connection {
             return;
         };
         let (req, finished) = (s.req, s.finished);
+        // A response head proves the server processed the request, whatever the code says.
+        let responded = s.phase == Phase::Body;
         self.remove_stream(sid);
         if finished {
             // e.g. NO_ERROR after a complete response: stop sending the body (RFC 9113 §8.1).
             return;
         }
-        let err = if r.code == ErrorCode::RefusedStream {
+        let err = if r.code == ErrorCode::RefusedStream && !responded {
             Error::new(
                 ErrorKind::Refused,
                 "server refused the stream (REFUSED_STREAM)",
