@@ -666,3 +666,24 @@ fn refused_stream_after_a_response_head_is_not_unprocessed() {
         }
     );
 }
+
+#[test]
+fn goaway_below_a_stream_that_already_has_a_response_is_maybe() {
+    // §6.8 says streams above last_stream_id were not processed; a response head on one
+    // contradicts that, and the conservative answer wins.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let a = p.submit_get("/a");
+    let b = p.submit_get("/b");
+    p.read();
+    p.send_ok(3, false);
+    p.expect_events(&[head_ev(b, 200)]);
+    p.send_goaway(1, ErrorCode::NoError);
+    let e = p.expect_failed(b);
+    assert_eq!(
+        (e.kind(), e.processed()),
+        (ErrorKind::GoAway, Processed::Maybe)
+    );
+    p.complete(1, a);
+    assert!(p.conn.is_closed());
+    p.assert_all_ended();
+}

@@ -1077,9 +1077,15 @@ impl Connection {
         for sid in unprocessed {
             if let Some(s) = self.streams.get(&sid) {
                 let (req, finished) = (s.req, s.finished);
+                // A response head proves processing, whatever the GOAWAY claims.
+                let responded = s.phase == Phase::Body;
                 self.remove_stream(sid);
                 if !finished {
-                    self.fail(req, goaway_error("request not processed"));
+                    let mut e = goaway_error("request not processed");
+                    if responded {
+                        e = e.with_processed(Processed::Maybe);
+                    }
+                    self.fail(req, e);
                 }
             }
         }
