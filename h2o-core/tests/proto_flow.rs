@@ -780,3 +780,15 @@ fn stream_blocked_on_its_window_does_not_block_others() {
     p.complete(1, a);
     p.complete(3, b);
 }
+
+#[test]
+fn no_stream_window_update_after_the_response_ended() {
+    // §6.9: once the server sent END_STREAM it sends no more DATA on the stream, so credit
+    // released afterwards goes to the connection only.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = open_get(&mut p);
+    p.send_body(1, 40_000, true);
+    p.events();
+    p.conn.release(id, 40_000);
+    p.expect(&[wu(0, 40_000)]);
+}
