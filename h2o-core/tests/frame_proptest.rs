@@ -76,8 +76,6 @@ fn frame() -> impl Strategy<Value = Frame> {
             bytes(64)
         )
             .prop_map(|(stream_id, end_stream, end_headers, priority, fragment)| {
-                // A stream cannot depend on itself: that is a decode error, not a round trip.
-                let priority = priority.filter(|p| p.dependency != stream_id);
                 Frame::Headers(Headers {
                     stream_id,
                     end_stream,
@@ -87,7 +85,6 @@ fn frame() -> impl Strategy<Value = Frame> {
                 })
             }),
         (nonzero_sid(), priority_spec())
-            .prop_filter("self-dependency", |(s, p)| p.dependency != *s)
             .prop_map(|(stream_id, spec)| Frame::Priority(Priority { stream_id, spec })),
         (nonzero_sid(), any::<u32>()).prop_map(|(stream_id, c)| Frame::RstStream(RstStream {
             stream_id,

@@ -368,27 +368,17 @@ fn settings_bad_value_after_good_ones() {
     );
 }
 
-// --- self-dependency (RFC 7540 §5.3.1) ---
+// --- self-dependency: an RFC 7540 rule that RFC 9113 dropped ---
 
 #[test]
-fn priority_depends_on_itself() {
-    expect_stream_err_then_continue(raw(2, 0, 3, &[0, 0, 0, 3, 16]), 3, ErrorCode::ProtocolError);
-    // Exclusive bit does not change the dependency.
-    expect_stream_err_then_continue(
-        raw(2, 0, 3, &[0x80, 0, 0, 3, 16]),
-        3,
-        ErrorCode::ProtocolError,
-    );
-}
-
-#[test]
-fn headers_depends_on_itself() {
-    // A connection error: the dropped field block would otherwise desynchronise HPACK.
-    expect_err(
-        raw(1, 0x24, 3, &[0, 0, 0, 3, 16, 0x82]),
-        ErrorScope::Connection,
-        ErrorCode::ProtocolError,
-    );
+fn self_dependent_priority_is_not_an_error() {
+    let mut buf = raw(2, 0, 3, &[0x80, 0, 0, 3, 16]);
+    let f = FrameDecoder::new().decode(&mut buf).unwrap().unwrap();
+    assert!(matches!(f, Frame::Priority(p) if p.spec.dependency == StreamId::new(3)));
+    // HEADERS keeps its field block (HPACK state must see every block).
+    let mut buf = raw(1, 0x24, 3, &[0, 0, 0, 3, 16, 0x82]);
+    let f = FrameDecoder::new().decode(&mut buf).unwrap().unwrap();
+    assert!(matches!(f, Frame::Headers(h) if &h.fragment[..] == [0x82]));
 }
 
 // --- things that must NOT be errors ---

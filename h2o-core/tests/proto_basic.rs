@@ -538,3 +538,44 @@ fn connection_error_processed_flags() {
 fn config_doc_example_constructs() {
     let _ = Connection::new(ProtoConfig::default(), std::time::Instant::now());
 }
+
+#[test]
+fn connect_request_has_no_scheme_or_path() {
+    // §8.5: CONNECT carries only :method and :authority.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let head = h2o_core::RequestHead::new(h2o_core::Method::CONNECT, &url("/"));
+    let id = p.submit(head, None, false);
+    p.expect(&[F::Headers {
+        sid: 1,
+        end_stream: false,
+        fields: fields(&[(":method", "CONNECT"), (":authority", "example.com")]),
+    }]);
+    p.send_ok(1, false);
+    p.expect_events(&[head_ev(id, 200)]);
+    assert!(p.conn.send_data(id, Bytes::from_static(b"tunnel"), false));
+    p.expect(&[data(1, 6, false)]);
+}
+
+#[test]
+fn host_header_becomes_authority_and_regular_headers_follow() {
+    // §8.3.1: :authority replaces Host; regular fields come after the pseudo-headers.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let mut head = get("/x");
+    head.headers.append("Accept", "*/*");
+    head.headers.append("host", "other.example:8443");
+    head.headers.append("te", "trailers");
+    let id = p.submit(head, None, true);
+    p.expect(&[F::Headers {
+        sid: 1,
+        end_stream: true,
+        fields: fields(&[
+            (":method", "GET"),
+            (":scheme", "https"),
+            (":authority", "other.example:8443"),
+            (":path", "/x"),
+            ("accept", "*/*"),
+            ("te", "trailers"),
+        ]),
+    }]);
+    p.complete(1, id);
+}

@@ -689,3 +689,106 @@ fn small_responses_never_probe() {
     assert_eq!(p.conn.receive_windows(), (65_535, 65_535));
     p.assert_all_ended();
 }
+
+#[test]
+fn end_stream_is_not_blocked_behind_connection_window() {
+    // An empty DATA frame with END_STREAM consumes no flow-control credit (§6.9.1): a
+    // stream finishing its body must not wait behind another stream that is blocked on
+    // the connection window.
+    let mut p = Pair::ready(small_cfg(), window(1 << 20));
+    let b = p.submit(post("/b"), None, false);
+    let a = p.submit(post("/a"), Some(bytes_of(100_000)), true);
+    let frames = p.read();
+    assert_eq!(
+        frames[..2],
+        [post_headers(1, "/b", false), post_headers(3, "/a", false)]
+    );
+    assert_eq!(p.peer.body[&3].len(), 65_535);
+    assert!(!p.conn.wants_write());
+    p.conn.send_data(b, Bytes::new(), true);
+    assert!(p.conn.wants_write());
+    p.expect(&[data(1, 0, true)]);
+    p.complete(1, b);
+    p.send_wu(0, 40_000);
+    assert_eq!(
+        data_frames(&p.read()),
+        vec![(3, 16_384, false), (3, 16_384, false), (3, 1_697, true)]
+    );
+    p.complete(3, a);
+    p.assert_all_ended();
+}
+
+fn two_uploads(prio: h2o_core::Priority) -> Vec<(u32, usize, bool)> {
+    let mut p = Pair::ready(small_cfg(), window(1 << 20));
+    p.send_wu(0, 1 << 20);
+    let mut a = post("/a");
+    a.priority = prio;
+    let mut b = post("/b");
+    b.priority = prio;
+    p.submit(a, Some(bytes_of(40_000)), true);
+    p.submit(b, Some(bytes_of(40_000)), true);
+    let frames = p.read();
+    data_frames(&frames[2..])
+}
+
+#[test]
+fn sequential_uploads_go_one_after_the_other() {
+    // RFC 9218 §4.2: non-incremental responses (and, in our scheduler, request bodies)
+    // of the same urgency are served one at a time, in order.
+    assert_eq!(
+        two_uploads(h2o_core::Priority::default()),
+        vec![
+            (1, 16_384, false),
+            (1, 16_384, false),
+            (1, 7_232, true),
+            (3, 16_384, false),
+            (3, 16_384, false),
+            (3, 7_232, true)
+        ]
+    );
+}
+
+#[test]
+fn incremental_uploads_take_turns() {
+    assert_eq!(
+        two_uploads(h2o_core::Priority::new(3, true)),
+        vec![
+            (1, 16_384, false),
+            (3, 16_384, false),
+            (1, 16_384, false),
+            (3, 16_384, false),
+            (1, 7_232, true),
+            (3, 7_232, true)
+        ]
+    );
+}
+
+#[test]
+fn stream_blocked_on_its_window_does_not_block_others() {
+    let mut p = Pair::ready(small_cfg(), window(1000));
+    let a = p.submit(post("/a"), Some(bytes_of(5000)), true);
+    let b = p.submit(post("/b"), Some(bytes_of(5000)), true);
+    let frames = p.read();
+    assert_eq!(
+        data_frames(&frames[2..]),
+        vec![(1, 1000, false), (3, 1000, false)]
+    );
+    p.send_wu(3, 4000);
+    p.expect(&[data(3, 4000, true)]);
+    p.send_wu(1, 4000);
+    p.expect(&[data(1, 4000, true)]);
+    p.complete(1, a);
+    p.complete(3, b);
+}
+
+#[test]
+fn no_stream_window_update_after_the_response_ended() {
+    // §6.9: once the server sent END_STREAM it sends no more DATA on the stream, so credit
+    // released afterwards goes to the connection only.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = open_get(&mut p);
+    p.send_body(1, 40_000, true);
+    p.events();
+    p.conn.release(id, 40_000);
+    p.expect(&[wu(0, 40_000)]);
+}

@@ -564,3 +564,126 @@ fn stream_id_exhaustion_drains() {
     p.expect(&[goaway(0, ErrorCode::NoError)]);
     p.assert_all_ended();
 }
+
+#[test]
+fn upload_continues_after_early_response() {
+    // §8.1: a complete response may arrive before the request body is finished; the body
+    // keeps flowing (SendReady may follow Done) until the caller ends it.
+    let mut p = Pair::ready(
+        ProtoConfig {
+            send_buffer_size: 4000,
+            ..small_cfg()
+        },
+        Settings {
+            initial_window_size: Some(1000),
+            ..Settings::default()
+        },
+    );
+    let a = p.submit(post("/a"), None, false);
+    p.read();
+    assert!(!p.conn.send_data(a, bytes_of(5000), false));
+    p.expect(&[data(1, 1000, false)]);
+    p.complete(1, a);
+    p.send_wu(1, 4000);
+    p.expect(&[data(1, 4000, false)]);
+    p.expect_events(&[Event::SendReady { id: a }]);
+    p.conn.send_data(a, bytes_of(10), true);
+    p.expect_nothing(); // the stream window is used up
+    p.send_wu(1, 100);
+    p.expect(&[data(1, 10, true)]);
+    assert_eq!(p.conn.open_streams(), 0);
+    p.assert_all_ended();
+}
+
+#[test]
+fn cancel_after_early_response_frees_the_slot() {
+    // An owner that stops the body after Done must cancel, or the half-closed (remote)
+    // stream would hold a concurrency slot forever.
+    let mut p = Pair::ready(small_cfg(), max_streams(1));
+    let a = p.submit(post("/a"), None, false);
+    let b = p.submit_get("/b");
+    p.expect(&[post_headers(1, "/a", false)]);
+    p.complete(1, a);
+    p.expect_nothing();
+    p.conn.cancel(a);
+    p.expect(&[rst(1, ErrorCode::Cancel), get_headers(3, "/b")]);
+    p.expect_no_events(); // a already ended with Done
+    p.complete(3, b);
+    p.assert_all_ended();
+}
+
+#[test]
+fn stream_error_on_idle_stream_is_connection_error() {
+    // §6.4: RST_STREAM MUST NOT be sent for an idle stream, and §5.1 makes WINDOW_UPDATE on
+    // an idle stream a connection error: a zero increment there closes the connection
+    // (§5.4.1 allows treating any stream error as a connection error).
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = p.submit_get("/");
+    p.read();
+    p.send_raw(&[0, 0, 4, 0x8, 0, 0, 0, 0, 99, 0, 0, 0, 0]);
+    p.expect(&[goaway(0, ErrorCode::ProtocolError)]);
+    assert_eq!(
+        shape(&p.expect_failed(id)),
+        local_conn_protocol(ErrorCode::ProtocolError)
+    );
+}
+
+#[test]
+fn malformed_priority_on_idle_stream_sends_no_rst() {
+    // A PRIORITY frame may name an idle stream (§6.3); if it is malformed (wrong length:
+    // a stream error, FRAME_SIZE_ERROR) there is no stream to reset.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    p.send_raw(&[0, 0, 4, 0x2, 0, 0, 0, 0, 7, 0, 0, 0, 0]);
+    p.expect_nothing();
+    assert!(p.conn.is_accepting());
+    let id = p.submit_get("/");
+    p.expect(&[get_headers(1, "/")]);
+    p.complete(1, id);
+}
+
+#[test]
+fn refused_stream_after_a_response_head_is_not_unprocessed() {
+    // §8.7: REFUSED_STREAM promises no processing happened; a server that already sent a
+    // response head broke that promise, so the request must not be reported retryable.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let id = p.submit_get("/");
+    p.read();
+    p.send_ok(1, false);
+    p.send_rst(1, ErrorCode::RefusedStream);
+    let evs = p.events();
+    assert_eq!(evs[0], head_ev(id, 200));
+    let Event::Failed { error, .. } = &evs[1] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        shape(error),
+        Shape {
+            kind: ErrorKind::StreamReset,
+            code: Some(ErrorCode::RefusedStream),
+            origin: Origin::Remote,
+            scope: Scope::Stream,
+            processed: Processed::Maybe,
+        }
+    );
+}
+
+#[test]
+fn goaway_below_a_stream_that_already_has_a_response_is_maybe() {
+    // §6.8 says streams above last_stream_id were not processed; a response head on one
+    // contradicts that, and the conservative answer wins.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let a = p.submit_get("/a");
+    let b = p.submit_get("/b");
+    p.read();
+    p.send_ok(3, false);
+    p.expect_events(&[head_ev(b, 200)]);
+    p.send_goaway(1, ErrorCode::NoError);
+    let e = p.expect_failed(b);
+    assert_eq!(
+        (e.kind(), e.processed()),
+        (ErrorKind::GoAway, Processed::Maybe)
+    );
+    p.complete(1, a);
+    assert!(p.conn.is_closed());
+    p.assert_all_ended();
+}

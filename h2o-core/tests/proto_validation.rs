@@ -557,15 +557,18 @@ fn hpack_garbage_is_compression_error() {
 }
 
 #[test]
-fn headers_depending_on_itself_closes_the_connection() {
-    // A HEADERS frame whose (deprecated) priority names its own stream is dropped by the
-    // codec, field block included; skipping a field block would desynchronise HPACK (§4.3),
-    // so the codec makes it a connection error (PROTOCOL_ERROR, RFC 7540 §5.3.1).
+fn self_dependent_priority_fields_are_ignored() {
+    // RFC 9113 drops RFC 7540's self-dependency rule: the response proceeds normally.
     let (mut p, id) = ready();
-    p.peer.henc.set_index_mode(IndexMode::Always);
-    let block = p
-        .peer
-        .encode_block(&[(":status", "200"), ("x-indexed", "1")]);
+    p.send(h2o_core::frame::Priority {
+        stream_id: h2o_core::frame::StreamId::new(1),
+        spec: h2o_core::frame::PrioritySpec {
+            dependency: h2o_core::frame::StreamId::new(1),
+            exclusive: false,
+            weight: 16,
+        },
+    });
+    let block = p.peer.encode_block(&[(":status", "200")]);
     p.send(h2o_core::frame::Headers {
         stream_id: h2o_core::frame::StreamId::new(1),
         end_stream: true,
@@ -577,25 +580,10 @@ fn headers_depending_on_itself_closes_the_connection() {
         }),
         fragment: block,
     });
-    p.expect(&[goaway(0, ErrorCode::ProtocolError)]);
-    assert_eq!(
-        shape(&p.expect_failed(id)),
-        local_conn_protocol(ErrorCode::ProtocolError)
+    p.expect_nothing();
+    let evs = p.events();
+    assert!(
+        matches!(evs.last(), Some(Event::Done { id: done }) if *done == id),
+        "{evs:?}"
     );
-    assert!(p.conn.is_closed());
-}
-
-#[test]
-fn priority_frame_depending_on_itself_is_only_a_stream_error() {
-    // A PRIORITY frame carries no field block: the stream error stays a stream error.
-    let (mut p, id) = ready();
-    p.send(h2o_core::frame::Priority {
-        stream_id: h2o_core::frame::StreamId::new(1),
-        spec: h2o_core::frame::PrioritySpec {
-            dependency: h2o_core::frame::StreamId::new(1),
-            exclusive: false,
-            weight: 16,
-        },
-    });
-    assert_malformed(&mut p, id, &[]);
 }

@@ -41,14 +41,6 @@ impl Headers {
             };
             let spec = PrioritySpec::parse(fields);
             payload.advance(PrioritySpec::LEN);
-            if spec.dependency == head.stream_id {
-                // RFC 7540 §5.3.1. A connection error, not a stream error: the field block is
-                // dropped with the frame, and skipping it would desynchronise HPACK state.
-                return Err(FrameError::connection(
-                    ErrorCode::ProtocolError,
-                    "HEADERS frame makes a stream depend on itself",
-                ));
-            }
             Some(spec)
         } else {
             None

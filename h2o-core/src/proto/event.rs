@@ -12,6 +12,11 @@ pub struct RequestId(pub u64);
 /// One step of a response. For each request: zero or more `Informational`, then `Head`,
 /// zero or more `Data`, optionally `Trailers`, then `Done`; or `Failed` at any point.
 /// `Done` and `Failed` are terminal and each request gets exactly one of them.
+///
+/// `SendReady` is about the request body, not the response: a server may complete its
+/// response before the request body is finished (RFC 9113 §8.1), and the stream then stays
+/// open for sending, so `SendReady` can still follow `Done` until the body ends (finish it
+/// with `send_data(.., end = true)`, or stop it with `cancel`). Nothing follows `Failed`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A 1xx response (100 Continue, 103 Early Hints, ...).
@@ -59,6 +64,7 @@ pub enum Event {
         error: Error,
     },
     /// The request body buffer drained below its low-water mark: more may be sent.
+    /// (May come after `Done`; see the type's documentation.)
     SendReady {
         /// The request.
         id: RequestId,

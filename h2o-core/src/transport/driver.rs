@@ -547,6 +547,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     if let Some(mut e) = self.entries.remove(&id) {
                         Counters::inc(&self.counters.requests_completed);
                         e.sub.sink.on_event(ResponseEvent::Done);
+                        if e.body_rx.is_some() {
+                            // The server answered before the upload finished (RFC 9113
+                            // §8.1): stop sending so the stream and its slot are freed.
+                            self.streaming.retain(|s| *s != id);
+                            self.conn.cancel(id);
+                        }
                     }
                 }
                 Event::Failed { id, error } => self.on_failed(id, error),

@@ -241,17 +241,48 @@ impl Peer {
     }
 }
 
-/// Tracks that every request ends exactly once and nothing follows its end.
+/// Tracks that every request ends exactly once, nothing follows its end, and its events
+/// follow the documented order: Informational* Head Data* Trailers? Done, or Failed at any
+/// point (SendReady anywhere).
 #[derive(Default)]
 pub struct Terminals {
     ended: HashMap<RequestId, Event>,
+    /// 0: awaiting the head, 1: body, 2: after trailers.
+    phase: HashMap<RequestId, u8>,
 }
 
 impl Terminals {
     pub fn observe(&mut self, ev: &Event) {
         let id = ev.id();
+        if !self.ended.contains_key(&id) {
+            let phase = self.phase.entry(id).or_insert(0);
+            let ok = match ev {
+                Event::Informational { .. } => *phase == 0,
+                Event::Head { .. } => {
+                    let ok = *phase == 0;
+                    *phase = 1;
+                    ok
+                }
+                Event::Data { .. } => *phase == 1,
+                Event::Trailers { .. } => {
+                    let ok = *phase == 1;
+                    *phase = 2;
+                    ok
+                }
+                Event::Done { .. } => *phase >= 1,
+                Event::Failed { .. } | Event::SendReady { .. } => true,
+            };
+            assert!(ok, "{id:?}: {ev:?} out of order (phase {phase})");
+        }
         if let Some(prev) = self.ended.get(&id) {
-            panic!("{id:?} got {ev:?} after its terminal event {prev:?}");
+            // The one exception: the request body may still be flowing after a complete
+            // response (RFC 9113 §8.1), so SendReady may follow Done (never Failed).
+            let body_after_done =
+                matches!(ev, Event::SendReady { .. }) && matches!(prev, Event::Done { .. });
+            if !body_after_done {
+                panic!("{id:?} got {ev:?} after its terminal event {prev:?}");
+            }
+            return;
         }
         if ev.is_terminal() {
             self.ended.insert(id, ev.clone());
@@ -480,6 +511,11 @@ impl Pair {
             priority: None,
             fragment: Bytes::copy_from_slice(fragment),
         });
+    }
+
+    /// The id the next `submit` will use.
+    pub fn next_id(&self) -> RequestId {
+        RequestId(self.next_req)
     }
 
     /// Submits a request with a fresh id.

@@ -191,3 +191,36 @@ fn ipv6_literal_and_localhost_name() {
     let f = get(&client, &format!("http://localhost:{}/", server.port)).unwrap();
     assert_eq!(f.len, 4);
 }
+
+#[test]
+fn early_response_during_an_upload_frees_the_stream() {
+    use h2o_core::frame::Frame as F;
+    let server = RawServer::start(|mut c| {
+        c.handshake();
+        let ids = c.read_requests(1);
+        // Answer at once, before the request body ends, then watch for RST(CANCEL).
+        c.respond(ids[0], b"early");
+        let rst = c.read_until(|f| matches!(f, F::RstStream(_)));
+        assert!(
+            matches!(rst, Some(F::RstStream(r)) if r.code == ErrorCode::Cancel),
+            "client should cancel the rest of its upload"
+        );
+        while c.read_frame().is_some() {}
+    });
+    let client = Client::new().unwrap();
+    let (req, mut tx) = Request::post(&server.url("/up")).unwrap().body_stream();
+    let fut = client.send(req);
+    let body = block_on(async {
+        tx.send(Bytes::from_static(b"part")).await.unwrap();
+        let mut r = fut.await.unwrap();
+        r.bytes().await.unwrap()
+    });
+    assert_eq!(&body[..], b"early");
+    // The stream no longer holds a slot.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while client.stats().open_streams() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(client.stats().open_streams(), 0);
+    drop(tx);
+}
