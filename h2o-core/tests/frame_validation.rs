@@ -378,7 +378,7 @@ fn self_dependent_priority_is_not_an_error() {
     // HEADERS keeps its field block (HPACK state must see every block).
     let mut buf = raw(1, 0x24, 3, &[0, 0, 0, 3, 16, 0x82]);
     let f = FrameDecoder::new().decode(&mut buf).unwrap().unwrap();
-    assert!(matches!(f, Frame::Headers(h) if &h.fragment[..] == [0x82]));
+    assert!(matches!(f, Frame::Headers(h) if h.fragment[..] == [0x82]));
 }
 
 // --- things that must NOT be errors ---
