@@ -4,6 +4,62 @@ use std::time::Duration;
 
 use crate::proto::ProtoConfig;
 
+/// What the pool does when every connection of an origin is at the server's
+/// concurrent-stream limit.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// Requests wait for a free stream on an existing connection (the RFC's default).
+    Queue,
+    /// Open another connection, up to `max_connections_per_origin`.
+    OpenMore,
+}
+
+/// Connection pool settings.
+///
+/// ```
+/// use h2o_core::client::{Config, Overflow};
+/// let mut cfg = Config::default();
+/// cfg.pool.overflow = Overflow::OpenMore;
+/// cfg.pool.max_connections_per_origin = 4;
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most connections to one origin.
+    pub max_connections_per_origin: usize,
+    /// Most connections in total; beyond it the least recently used idle one is evicted.
+    pub max_connections_total: usize,
+    /// Queue on a full connection, or open another.
+    pub overflow: Overflow,
+    /// A connection with no requests for this long is closed (GOAWAY).
+    pub idle_timeout: Option<Duration>,
+    /// First backoff period once an origin's circuit opens.
+    pub backoff_base: Duration,
+    /// Longest backoff period.
+    pub backoff_max: Duration,
+    /// Consecutive failed connection attempts that open an origin's circuit (requests then
+    /// fail fast until the backoff period ends and a probe succeeds).
+    pub breaker_threshold: u32,
+    /// Also retry idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) whose connection was
+    /// lost after they were sent (they may have been processed). Off by default.
+    pub retry_idempotent: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> PoolConfig {
+        PoolConfig {
+            max_connections_per_origin: 8,
+            max_connections_total: 256,
+            overflow: Overflow::Queue,
+            idle_timeout: Some(Duration::from_secs(90)),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            breaker_threshold: 3,
+            retry_idempotent: false,
+        }
+    }
+}
+
 /// Every tunable of a [`Client`](super::Client).
 ///
 /// ```
@@ -35,8 +91,14 @@ pub struct Config {
     pub request_timeout: Option<Duration>,
     /// Send a PING after this long without hearing from the server (liveness and RTT).
     pub keepalive_interval: Option<Duration>,
-    /// An unanswered PING after this long means the connection is dead: `PingTimeout`.
+    /// An unanswered PING after this long means the connection is dead: `PingTimeout`
+    /// (hard limit: the connection closes and its requests fail).
     pub ping_timeout: Duration,
+    /// An unanswered PING after this long stops new requests going to the connection
+    /// (soft limit: its streams get until `ping_timeout`; capped at `ping_timeout`).
+    pub ping_soft_timeout: Duration,
+    /// Connection pool settings.
+    pub pool: PoolConfig,
 }
 
 impl Default for Config {
@@ -52,6 +114,8 @@ impl Default for Config {
             request_timeout: None,
             keepalive_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(20),
+            ping_soft_timeout: Duration::from_secs(10),
+            pool: PoolConfig::default(),
         }
     }
 }
@@ -73,6 +137,24 @@ impl Config {
         positive(self.connect_timeout, "connect_timeout")?;
         positive(self.settings_timeout, "settings_timeout")?;
         positive(self.ping_timeout, "ping_timeout")?;
+        positive(self.ping_soft_timeout, "ping_soft_timeout")?;
+        let p = &self.pool;
+        if p.max_connections_per_origin == 0 || p.max_connections_total == 0 {
+            return Err(
+                "pool.max_connections_per_origin and pool.max_connections_total must be at least 1"
+                    .into(),
+            );
+        }
+        if p.breaker_threshold == 0 {
+            return Err("pool.breaker_threshold must be at least 1".into());
+        }
+        positive(p.backoff_base, "pool.backoff_base")?;
+        if p.backoff_max < p.backoff_base {
+            return Err("pool.backoff_max must be at least pool.backoff_base".into());
+        }
+        if let Some(d) = p.idle_timeout {
+            positive(d, "pool.idle_timeout")?;
+        }
         for (d, name) in [
             (self.headers_timeout, "headers_timeout"),
             (self.idle_timeout, "idle_timeout"),

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-pub use config::Config;
+pub use config::{Config, Overflow, PoolConfig};
 pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
 pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};
@@ -202,6 +202,19 @@ impl Client {
     /// client instead and it closes in the background.
     pub fn close(&self) {
         self.inner.close(true);
+    }
+
+    /// Opens connections to the origin of `url` until it has `n` (at most
+    /// `pool.max_connections_per_origin`), so a game can pay the handshakes before the first
+    /// frame that needs them. Returns at once; the connections appear in [`stats`](Self::stats).
+    ///
+    /// ```no_run
+    /// let client = h2o_core::Client::new().unwrap();
+    /// client.preconnect("http://127.0.0.1:8080/", 2).unwrap();
+    /// ```
+    pub fn preconnect(&self, url: &str, n: usize) -> Result<()> {
+        let url = crate::request::Url::parse(url)?;
+        self.inner.pool.preconnect(&OriginKey::of(&url, 0), n)
     }
 
     /// A snapshot of connections and request counters.

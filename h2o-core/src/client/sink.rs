@@ -87,6 +87,8 @@ pub(crate) enum Command {
     Submit(Box<crate::pool::Submission>),
     Release(RequestId, usize),
     Cancel(RequestId),
+    /// Finish in-flight requests, take no new ones, then close (idle eviction).
+    Drain,
     Close,
 }
 

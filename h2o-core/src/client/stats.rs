@@ -13,6 +13,8 @@ pub(crate) struct Counters {
     pub closed_timeout: AtomicU64,
     pub closed_protocol: AtomicU64,
     pub closed_client: AtomicU64,
+    pub closed_idle: AtomicU64,
+    pub closed_evicted: AtomicU64,
     pub closed_connect_failed: AtomicU64,
     pub requests_submitted: AtomicU64,
     pub requests_completed: AtomicU64,
@@ -41,6 +43,10 @@ pub struct CloseReasons {
     pub protocol: u64,
     /// Closed by the client (shutdown, drained).
     pub client: u64,
+    /// Idle for longer than `pool.idle_timeout`.
+    pub idle: u64,
+    /// Evicted to stay within `pool.max_connections_total`.
+    pub evicted: u64,
     /// Never established (connect or TLS failure).
     pub connect_failed: u64,
 }
@@ -60,6 +66,10 @@ pub struct ConnectionStats {
     pub open_streams: u64,
     /// Requests waiting for a stream slot on it.
     pub queued: u64,
+    /// The server's concurrent-stream limit (100 until its SETTINGS arrive).
+    pub max_streams: u64,
+    /// Last measured PING round trip in microseconds (0: not measured yet).
+    pub rtt_us: u64,
 }
 
 /// A snapshot of the client: connections, requests, acquisitions.
@@ -114,6 +124,8 @@ impl Stats {
                 timeout: g(&c.closed_timeout),
                 protocol: g(&c.closed_protocol),
                 client: g(&c.closed_client),
+                idle: g(&c.closed_idle),
+                evicted: g(&c.closed_evicted),
                 connect_failed: g(&c.closed_connect_failed),
             },
             requests_submitted: g(&c.requests_submitted),

@@ -1,18 +1,24 @@
-//! Per-origin connection routing: every request for an origin goes to a connection that
-//! accepts new streams; while the first connection is being set up, requests wait in its
-//! queue instead of each opening its own. A connection that stops accepting (GOAWAY,
-//! ids exhausted, error) is replaced by a fresh one for new requests.
+//! The connection pool: per-origin connections, chosen by load, errors and RTT. While the
+//! first connection to an origin is being set up, requests wait in its queue instead of each
+//! opening its own; when every connection is at the server's stream limit, the overflow
+//! policy queues (the RFC default) or opens another, up to per-origin and total limits (the
+//! least recently used idle connection is evicted beyond the total). A connection that stops
+//! accepting (GOAWAY, ids exhausted, soft PING timeout, errors) is replaced for new requests;
+//! origins that keep failing to connect are fenced off by a circuit breaker.
+
+mod breaker;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::client::sink::{Command, EventSink, RequestCtl, ResponseEvent};
 use crate::client::stats::{ConnectionStats, Counters, Stats};
-use crate::client::Config;
+use crate::client::{Config, Overflow};
 use crate::error::{Error, ErrorKind, Processed};
 use crate::request::{RequestHead, Scheme, Url};
 
@@ -71,6 +77,11 @@ impl Submission {
     }
 }
 
+/// Why the pool asked a connection to close (for close-reason statistics).
+pub(crate) const CLOSE_HINT_NONE: u8 = 0;
+pub(crate) const CLOSE_HINT_IDLE: u8 = 1;
+pub(crate) const CLOSE_HINT_EVICTED: u8 = 2;
+
 /// State of one connection that the pool and the connection task share (the task writes,
 /// the pool and `stats()` read).
 pub(crate) struct ConnShared {
@@ -80,6 +91,35 @@ pub(crate) struct ConnShared {
     pub connecting: AtomicBool,
     pub open_streams: AtomicU64,
     pub queued: AtomicU64,
+    /// Requests routed here that the connection task has not picked up yet.
+    pub inbound: AtomicU64,
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (100 until known).
+    pub max_streams: AtomicU64,
+    /// Last PING round trip in microseconds (0: not measured yet).
+    pub rtt_us: AtomicU64,
+    /// Requests on it that failed with stream or protocol errors.
+    pub errors: AtomicU64,
+    /// When the pool last routed a request to it (ms since the pool started).
+    pub last_used_ms: AtomicU64,
+    pub close_hint: AtomicU8,
+    /// The connection task ended.
+    pub closed: AtomicBool,
+}
+
+impl ConnShared {
+    fn load(&self) -> u64 {
+        self.open_streams.load(Ordering::Relaxed)
+            + self.queued.load(Ordering::Relaxed)
+            + self.inbound.load(Ordering::Relaxed)
+    }
+
+    fn has_room(&self) -> bool {
+        self.load() < self.max_streams.load(Ordering::Relaxed)
+    }
+
+    fn usable(&self) -> bool {
+        self.accepting.load(Ordering::Acquire) && !self.closed.load(Ordering::Acquire)
+    }
 }
 
 struct ConnHandle {
@@ -99,10 +139,17 @@ pub(crate) struct Pool {
     pub counters: Arc<Counters>,
     /// Every connection whose task may still run (for statistics).
     registry: Mutex<Vec<Weak<ConnShared>>>,
+    breakers: breaker::Breakers,
+    epoch: Instant,
 }
 
 impl Pool {
     pub fn new(rt: tokio::runtime::Handle, cfg: Arc<Config>) -> Arc<Pool> {
+        let backoff = breaker::Backoff {
+            base: cfg.pool.backoff_base,
+            max: cfg.pool.backoff_max,
+            threshold: cfg.pool.breaker_threshold,
+        };
         Arc::new_cyclic(|weak| Pool {
             conns: Mutex::new(HashMap::new()),
             rt,
@@ -113,6 +160,8 @@ impl Pool {
             weak: weak.clone(),
             counters: Arc::new(Counters::default()),
             registry: Mutex::new(Vec::new()),
+            breakers: breaker::Breakers::new(backoff),
+            epoch: Instant::now(),
         })
     }
 
@@ -122,29 +171,117 @@ impl Pool {
             if self.closed.load(Ordering::Acquire) {
                 let e =
                     Error::new(ErrorKind::Closed, "client is closed").with_processed(Processed::No);
+                Counters::inc(&self.counters.requests_failed);
                 return sub.fail(e);
             }
-            let tx = self.connection_for(&sub.origin);
+            let (tx, shared) = match self.connection_for(&sub.origin) {
+                Ok(c) => c,
+                Err(e) => {
+                    Counters::inc(&self.counters.requests_failed);
+                    return sub.fail(e);
+                }
+            };
             *sub.ctl.route.lock() = Some(tx.clone());
+            shared.inbound.fetch_add(1, Ordering::Relaxed);
             match tx.send(Command::Submit(sub)) {
                 Ok(()) => return,
                 // The connection closed its queue: it is finished; pick or open another.
-                Err(mpsc::error::SendError(Command::Submit(back))) => sub = back,
+                Err(mpsc::error::SendError(Command::Submit(back))) => {
+                    shared.inbound.fetch_sub(1, Ordering::Relaxed);
+                    sub = back
+                }
                 Err(_) => unreachable!("send returns the command it was given"),
             }
         }
     }
 
-    fn connection_for(&self, origin: &OriginKey) -> UnboundedSender<Command> {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Picks the connection for a request: the least loaded usable one with room (fewest
+    /// recent errors, then lowest RTT, break ties); otherwise, per the overflow policy,
+    /// opens another or queues on the least loaded.
+    fn connection_for(
+        &self,
+        origin: &OriginKey,
+    ) -> Result<(UnboundedSender<Command>, Arc<ConnShared>), Error> {
         let mut conns = self.conns.lock();
         let list = conns.entry(origin.clone()).or_default();
-        list.retain(|c| c.shared.accepting.load(Ordering::Acquire) && !c.tx.is_closed());
-        if let Some(c) = list.first() {
-            Counters::inc(&self.counters.acquisitions_hit);
-            return c.tx.clone();
+        list.retain(|c| c.shared.usable() && !c.tx.is_closed());
+        let best = list
+            .iter()
+            .min_by_key(|c| {
+                let s = &c.shared;
+                (
+                    !s.has_room(),
+                    s.load(),
+                    s.errors.load(Ordering::Relaxed),
+                    s.rtt_us.load(Ordering::Relaxed),
+                )
+            })
+            .map(|c| (c.tx.clone(), c.shared.clone()));
+        let pcfg = &self.cfg.pool;
+        let may_open_more =
+            pcfg.overflow == Overflow::OpenMore && list.len() < pcfg.max_connections_per_origin;
+        match best {
+            Some((tx, shared)) if shared.has_room() || !may_open_more => {
+                Counters::inc(&self.counters.acquisitions_hit);
+                shared.last_used_ms.store(self.now_ms(), Ordering::Relaxed);
+                Ok((tx, shared))
+            }
+            _ => {
+                if let Some(e) = self.breakers.check(origin, Instant::now()) {
+                    return Err(e);
+                }
+                Counters::inc(&self.counters.acquisitions_miss);
+                self.make_room(&mut conns, origin);
+                Ok(self.open(&mut conns, origin))
+            }
         }
-        Counters::inc(&self.counters.acquisitions_miss);
+    }
+
+    /// Keeps the total within `max_connections_total`: closes the least recently used idle
+    /// connection (of any origin but `keep`).
+    fn make_room(&self, conns: &mut HashMap<OriginKey, Vec<ConnHandle>>, keep: &OriginKey) {
+        let total: usize = conns.values().map(Vec::len).sum();
+        if total < self.cfg.pool.max_connections_total {
+            return;
+        }
+        let victim = conns
+            .iter()
+            .filter(|(o, _)| *o != keep)
+            .flat_map(|(o, list)| list.iter().enumerate().map(move |(i, c)| (o, i, c)))
+            .filter(|(_, _, c)| c.shared.load() == 0)
+            .min_by_key(|(_, _, c)| c.shared.last_used_ms.load(Ordering::Relaxed))
+            .map(|(o, i, _)| (o.clone(), i));
+        if let Some((o, i)) = victim {
+            if let Some(list) = conns.get_mut(&o) {
+                let c = list.remove(i);
+                c.shared
+                    .close_hint
+                    .store(CLOSE_HINT_EVICTED, Ordering::Relaxed);
+                c.shared.accepting.store(false, Ordering::Release);
+                let _ = c.tx.send(Command::Drain);
+            }
+        }
+    }
+
+    fn open(
+        &self,
+        conns: &mut HashMap<OriginKey, Vec<ConnHandle>>,
+        origin: &OriginKey,
+    ) -> (UnboundedSender<Command>, Arc<ConnShared>) {
         Counters::inc(&self.counters.connections_created);
+        // Until its own SETTINGS arrive, assume the limit its siblings learned.
+        let known_max = conns
+            .get(origin)
+            .and_then(|l| {
+                l.iter()
+                    .map(|c| c.shared.max_streams.load(Ordering::Relaxed))
+                    .max()
+            })
+            .unwrap_or(100);
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(ConnShared {
@@ -154,30 +291,66 @@ impl Pool {
             connecting: AtomicBool::new(true),
             open_streams: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            inbound: AtomicU64::new(0),
+            max_streams: AtomicU64::new(known_max),
+            rtt_us: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            last_used_ms: AtomicU64::new(self.now_ms()),
+            close_hint: AtomicU8::new(CLOSE_HINT_NONE),
+            closed: AtomicBool::new(false),
         });
         {
             let mut reg = self.registry.lock();
             reg.retain(|w| w.strong_count() > 0);
             reg.push(Arc::downgrade(&shared));
         }
-        list.push(ConnHandle {
+        conns.entry(origin.clone()).or_default().push(ConnHandle {
             tx: tx.clone(),
             shared: shared.clone(),
         });
-        drop(conns);
         let task = self.rt.spawn(crate::transport::run_connection(
             id,
             origin.clone(),
             self.cfg.clone(),
             rx,
-            shared,
+            shared.clone(),
             self.weak.clone(),
             self.counters.clone(),
         ));
         let mut tasks = self.tasks.lock();
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
-        tx
+        (tx, shared)
+    }
+
+    /// Opens connections to `origin` until it has `n` (bounded by the per-origin limit), so
+    /// the handshakes are paid before the first request needs them.
+    pub fn preconnect(&self, origin: &OriginKey, n: usize) -> Result<(), Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, "client is closed"));
+        }
+        if let Some(e) = self.breakers.check(origin, Instant::now()) {
+            return Err(e);
+        }
+        let mut conns = self.conns.lock();
+        let want = n.min(self.cfg.pool.max_connections_per_origin);
+        loop {
+            let list = conns.entry(origin.clone()).or_default();
+            list.retain(|c| c.shared.usable() && !c.tx.is_closed());
+            if list.len() >= want {
+                return Ok(());
+            }
+            self.make_room(&mut conns, origin);
+            self.open(&mut conns, origin);
+        }
+    }
+
+    /// A connection attempt to `origin` finished (feeds the circuit breaker).
+    pub fn connect_result(&self, origin: &OriginKey, result: Result<(), &Error>) {
+        match result {
+            Ok(()) => self.breakers.on_success(origin),
+            Err(e) => self.breakers.on_failure(origin, e, Instant::now()),
+        }
     }
 
     /// Retries an unprocessed request on another connection, or fails it when its retry
@@ -199,6 +372,7 @@ impl Pool {
             .lock()
             .iter()
             .filter_map(Weak::upgrade)
+            .filter(|c| !c.closed.load(Ordering::Acquire))
             .map(|c| ConnectionStats {
                 id: c.id,
                 origin: format!(
@@ -211,6 +385,8 @@ impl Pool {
                 accepting: c.accepting.load(Ordering::Relaxed),
                 open_streams: c.open_streams.load(Ordering::Relaxed),
                 queued: c.queued.load(Ordering::Relaxed),
+                max_streams: c.max_streams.load(Ordering::Relaxed),
+                rtt_us: c.rtt_us.load(Ordering::Relaxed),
             })
             .collect();
         Stats::from_counters(&self.counters, conns)

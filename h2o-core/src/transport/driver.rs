@@ -20,7 +20,9 @@ use crate::client::stats::Counters;
 use crate::client::Config;
 use crate::error::{Error, ErrorKind, Processed};
 use crate::frame::ErrorCode;
-use crate::pool::{ConnShared, OriginKey, Pool, Submission, SubmitBody};
+use crate::pool::{
+    ConnShared, OriginKey, Pool, Submission, SubmitBody, CLOSE_HINT_EVICTED, CLOSE_HINT_IDLE,
+};
 use crate::proto::{Connection, Event, RequestId};
 use crate::request::Scheme;
 
@@ -57,7 +59,11 @@ pub(crate) async fn run_connection(
             tracing::debug!(conn = conn_id, origin = %origin.host, error = %e, "connect failed");
             shared.accepting.store(false, Ordering::Release);
             shared.connecting.store(false, Ordering::Relaxed);
+            shared.closed.store(true, Ordering::Release);
             Counters::inc(&counters.closed_connect_failed);
+            if let Some(p) = pool.upgrade() {
+                p.connect_result(&origin, Err(&e));
+            }
             rx.close();
             while let Ok(cmd) = rx.try_recv() {
                 if let Command::Submit(sub) = cmd {
@@ -70,9 +76,14 @@ pub(crate) async fn run_connection(
     };
     tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
     shared.connecting.store(false, Ordering::Relaxed);
+    if let Some(p) = pool.upgrade() {
+        p.connect_result(&origin, Ok(()));
+    }
     let now = Instant::now();
     let mut driver = Driver {
         counters,
+        idle_since: Some(now),
+        soft_dead: false,
         conn: Connection::new(cfg.proto.clone(), now),
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
@@ -122,6 +133,10 @@ enum Deadline {
 struct Driver<IO> {
     conn: Connection,
     counters: Arc<Counters>,
+    /// Since when no request has been on this connection (idle timeout).
+    idle_since: Option<Instant>,
+    /// A PING went unanswered past the soft timeout: no new requests here.
+    soft_dead: bool,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
     settings_deadline: Option<Instant>,
@@ -195,18 +210,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Submit(sub) => self.submit(sub),
+            Command::Submit(sub) => {
+                self.shared.inbound.fetch_sub(1, Ordering::Relaxed);
+                self.submit(sub)
+            }
             Command::Release(id, n) => self.conn.release(id, n),
             Command::Cancel(id) => {
                 self.conn.cancel(id);
                 self.streaming.retain(|s| *s != id);
             }
+            Command::Drain => self.conn.drain(),
             Command::Close => self.conn.close(),
         }
     }
 
     fn submit(&mut self, mut sub: Box<Submission>) {
-        if !self.conn.is_accepting() {
+        if !self.conn.is_accepting() || self.soft_dead {
             // Routed here just before this connection stopped accepting: send it elsewhere.
             self.shared.accepting.store(false, Ordering::Release);
             return match self.pool.upgrade() {
@@ -411,7 +430,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if let Some(t) = self.conn.next_timeout() {
             consider(t);
         }
+        if let (Some(since), Some(idle)) = (self.idle_since, self.cfg.pool.idle_timeout) {
+            consider(since + idle);
+        }
         match self.conn.ping_outstanding() {
+            Some(sent) if !self.soft_dead => {
+                consider(sent + self.cfg.ping_soft_timeout.min(self.cfg.ping_timeout))
+            }
             Some(sent) => consider(sent + self.cfg.ping_timeout),
             None => {
                 if let Some(every) = self.cfg.keepalive_interval {
@@ -444,6 +469,27 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             .with_code(ErrorCode::SettingsTimeout);
             self.conn.abort(ErrorCode::SettingsTimeout, e);
             return true;
+        }
+        if let (Some(since), Some(idle)) = (self.idle_since, self.cfg.pool.idle_timeout) {
+            if since + idle <= now && self.conn.is_accepting() {
+                self.shared
+                    .close_hint
+                    .store(CLOSE_HINT_IDLE, Ordering::Relaxed);
+                self.shared.accepting.store(false, Ordering::Release);
+                self.conn.drain();
+                self.idle_since = None;
+                return true;
+            }
+        }
+        if !self.soft_dead
+            && self.conn.ping_outstanding().is_some_and(|sent| {
+                sent + self.cfg.ping_soft_timeout.min(self.cfg.ping_timeout) <= now
+            })
+        {
+            // Soft limit: stop sending new requests here; streams keep their grace period.
+            self.soft_dead = true;
+            self.shared.accepting.store(false, Ordering::Release);
+            fired = true;
         }
         match self.conn.ping_outstanding() {
             Some(sent) if sent + self.cfg.ping_timeout <= now => {
@@ -498,13 +544,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Stream and queue gauges for `stats()`; published before events are delivered so a
     /// caller woken by an event never reads an older figure.
-    fn publish_gauges(&self) {
-        self.shared
-            .open_streams
-            .store(self.conn.open_streams() as u64, Ordering::Relaxed);
-        self.shared
-            .queued
-            .store(self.conn.queued() as u64, Ordering::Relaxed);
+    fn publish_gauges(&mut self) {
+        let (open, queued) = (self.conn.open_streams(), self.conn.queued());
+        let sh = &self.shared;
+        sh.open_streams.store(open as u64, Ordering::Relaxed);
+        sh.queued.store(queued as u64, Ordering::Relaxed);
+        if self.conn.has_peer_settings() {
+            let max = self.conn.peer_settings().max_concurrent_streams as u64;
+            sh.max_streams.store(max, Ordering::Relaxed);
+        }
+        if let Some(rtt) = self.conn.rtt() {
+            sh.rtt_us.store(rtt.as_micros() as u64, Ordering::Relaxed);
+        }
+        let busy = open + queued > 0 || !self.entries.is_empty();
+        match (busy, self.idle_since) {
+            (true, Some(_)) => self.idle_since = None,
+            (false, None) => self.idle_since = Some(self.last_heard.max(Instant::now())),
+            _ => {}
+        }
     }
 
     fn dispatch_events(&mut self) {
@@ -581,9 +638,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return;
         };
         self.streaming.retain(|s| *s != id);
+        if matches!(error.kind(), ErrorKind::Protocol | ErrorKind::StreamReset) {
+            self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        }
         // A streamed body can be replayed only if none of it was taken from the caller.
         let replayable = !e.started && !e.body_sent;
-        if error.is_unprocessed() && replayable && error.kind() != ErrorKind::Cancelled {
+        // Lost with the connection after it was sent: may have been processed, so only
+        // idempotent requests, and only when the caller opted in.
+        let lost_idempotent = self.cfg.pool.retry_idempotent
+            && e.sub.head.method.is_idempotent()
+            && matches!(error.kind(), ErrorKind::Io | ErrorKind::PingTimeout);
+        if (error.is_unprocessed() || lost_idempotent)
+            && replayable
+            && error.kind() != ErrorKind::Cancelled
+        {
             if let Some(pool) = self.pool.upgrade() {
                 if let Some(rx) = e.body_rx.take() {
                     e.sub.body = SubmitBody::Stream(rx);
@@ -600,16 +668,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// record why the connection closed.
     fn finish(&mut self) {
         self.shared.accepting.store(false, Ordering::Release);
+        self.shared.closed.store(true, Ordering::Release);
         self.shared.open_streams.store(0, Ordering::Relaxed);
         self.shared.queued.store(0, Ordering::Relaxed);
         let c = &self.counters;
-        let reason = match self.conn.close_error().map(Error::kind) {
+        let hinted = match self.shared.close_hint.load(Ordering::Relaxed) {
+            CLOSE_HINT_IDLE => Some(&c.closed_idle),
+            CLOSE_HINT_EVICTED => Some(&c.closed_evicted),
+            _ => None,
+        };
+        let reason = hinted.unwrap_or(match self.conn.close_error().map(Error::kind) {
             Some(ErrorKind::GoAway) => &c.closed_goaway,
             Some(ErrorKind::Io) => &c.closed_io,
             Some(ErrorKind::SettingsTimeout | ErrorKind::PingTimeout) => &c.closed_timeout,
             Some(ErrorKind::Protocol) => &c.closed_protocol,
             _ => &c.closed_client,
-        };
+        });
         Counters::inc(reason);
         self.rx.close();
         while let Ok(cmd) = self.rx.try_recv() {
