@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: streaming checksums and the expected digest of
 //! the test servers' pattern bodies (byte i = i % 251).
 
+pub mod proxy;
 pub mod raw;
 
 use sha2::{Digest, Sha256};
@@ -52,6 +53,24 @@ pub fn fetch(client: &Client, req: Request) -> h2o_core::Result<Fetched> {
             response: resp,
         })
     })
+}
+
+/// Asserts the client holds no request, stream or queued work (leak check after a test).
+pub fn assert_no_leaks(client: &Client) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let s = client.stats();
+        let clean = s.requests_in_flight() == 0
+            && s.open_streams() == 0
+            && s.connections.iter().all(|c| c.queued == 0);
+        if clean {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("leaked requests or streams: {s:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// GET `url` via [`fetch`].
