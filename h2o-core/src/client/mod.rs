@@ -217,6 +217,13 @@ impl Client {
         self.inner.pool.preconnect(&OriginKey::of(&url, 0), n)
     }
 
+    /// Picks the connection a request to `url` would use, sending nothing; returns its id.
+    /// For the pool-acquisition benchmark.
+    #[doc(hidden)]
+    pub fn acquire_connection(&self, url: &crate::request::Url) -> Result<u64> {
+        self.inner.pool.acquire(&OriginKey::of(url, 0))
+    }
+
     /// A snapshot of connections and request counters.
     pub fn stats(&self) -> Stats {
         self.inner.pool.stats()

@@ -241,6 +241,12 @@ impl Pool {
         }
     }
 
+    /// The connection a request to `origin` would be routed to, without sending anything
+    /// (the pool-acquisition benchmark measures exactly this step).
+    pub fn acquire(&self, origin: &OriginKey) -> Result<u64, Error> {
+        self.connection_for(origin).map(|(_, shared)| shared.id)
+    }
+
     /// Keeps the total within `max_connections_total`: closes the least recently used idle
     /// connection (of any origin but `keep`).
     fn make_room(&self, conns: &mut HashMap<OriginKey, Vec<ConnHandle>>, keep: &OriginKey) {
