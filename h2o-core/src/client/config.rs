@@ -40,6 +40,10 @@ pub struct PoolConfig {
     /// Consecutive failed connection attempts that open an origin's circuit (requests then
     /// fail fast until the backoff period ends and a probe succeeds).
     pub breaker_threshold: u32,
+    /// A connection silent for longer than this is checked with a PING before the next
+    /// request uses it; requests wait for the answer and move to another connection,
+    /// without an error, if none comes within `ping_soft_timeout`.
+    pub check_after_idle: Option<Duration>,
     /// Also retry idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) whose connection was
     /// lost after they were sent (they may have been processed). Off by default.
     pub retry_idempotent: bool,
@@ -55,6 +59,7 @@ impl Default for PoolConfig {
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
             breaker_threshold: 3,
+            check_after_idle: Some(Duration::from_secs(30)),
             retry_idempotent: false,
         }
     }
@@ -154,6 +159,9 @@ impl Config {
         }
         if let Some(d) = p.idle_timeout {
             positive(d, "pool.idle_timeout")?;
+        }
+        if let Some(d) = p.check_after_idle {
+            positive(d, "pool.check_after_idle")?;
         }
         for (d, name) in [
             (self.headers_timeout, "headers_timeout"),

@@ -84,6 +84,7 @@ pub(crate) async fn run_connection(
         counters,
         idle_since: Some(now),
         soft_dead: false,
+        parked: Vec::new(),
         conn: Connection::new(cfg.proto.clone(), now),
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
@@ -137,6 +138,9 @@ struct Driver<IO> {
     idle_since: Option<Instant>,
     /// A PING went unanswered past the soft timeout: no new requests here.
     soft_dead: bool,
+    /// Requests waiting for the answer to a liveness PING (the connection was silent for
+    /// longer than `pool.check_after_idle`).
+    parked: Vec<Box<Submission>>,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
     settings_deadline: Option<Instant>,
@@ -167,6 +171,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             progress |= self.poll_bodies(cx);
             progress |= self.poll_read(cx);
             progress |= self.poll_timers(cx);
+            progress |= self.release_parked();
             self.dispatch_events();
             progress |= self.poll_write(cx);
             self.dispatch_events();
@@ -224,7 +229,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
-    fn submit(&mut self, mut sub: Box<Submission>) {
+    fn submit(&mut self, sub: Box<Submission>) {
         if !self.conn.is_accepting() || self.soft_dead {
             // Routed here just before this connection stopped accepting: send it elsewhere.
             self.shared.accepting.store(false, Ordering::Release);
@@ -233,6 +238,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 None => sub.fail(Error::new(ErrorKind::Closed, "client is closed")),
             };
         }
+        if let Some(after) = self.cfg.pool.check_after_idle {
+            let now = Instant::now();
+            if !self.parked.is_empty() || now.saturating_duration_since(self.last_heard) >= after {
+                // Silent for a while: make sure the server is there before using it.
+                self.conn.send_ping(now);
+                self.parked.push(sub);
+                return;
+            }
+        }
+        self.submit_now(sub);
+    }
+
+    /// Requests parked for a liveness check go out once the PING is answered, or to
+    /// another connection (no error to the caller) if the connection turned out dead.
+    fn release_parked(&mut self) -> bool {
+        if self.parked.is_empty() {
+            return false;
+        }
+        if self.soft_dead || !self.conn.is_accepting() || self.conn.is_closed() {
+            for sub in std::mem::take(&mut self.parked) {
+                match self.pool.upgrade() {
+                    Some(pool) => pool.dispatch(sub),
+                    None => sub.fail(Error::new(ErrorKind::Closed, "client is closed")),
+                }
+            }
+            return true;
+        }
+        if self.conn.ping_outstanding().is_none() {
+            for sub in std::mem::take(&mut self.parked) {
+                self.submit_now(sub);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn submit_now(&mut self, mut sub: Box<Submission>) {
         let id = sub.ctl.id;
         let (first, end, body_rx) = match std::mem::replace(&mut sub.body, SubmitBody::Empty) {
             SubmitBody::Empty => (None, true, None),
@@ -668,6 +710,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// record why the connection closed.
     fn finish(&mut self) {
         self.shared.accepting.store(false, Ordering::Release);
+        self.soft_dead = true;
+        self.release_parked();
         self.shared.closed.store(true, Ordering::Release);
         self.shared.open_streams.store(0, Ordering::Relaxed);
         self.shared.queued.store(0, Ordering::Relaxed);

@@ -226,3 +226,71 @@ fn idempotent_requests_are_retried_after_a_connection_loss_only_when_enabled() {
     assert_eq!(e.kind(), ErrorKind::Io);
     assert_eq!(on.stats().requests_retried, 0);
 }
+
+/// Connection 0 answers one request, then goes silent (no PING answers, no responses);
+/// later connections answer everything.
+fn goes_silent_server() -> (RawServer, Arc<AtomicUsize>) {
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c2 = conns.clone();
+    let server = RawServer::start(move |mut c| {
+        let n = c2.fetch_add(1, Ordering::SeqCst);
+        c.handshake();
+        if n == 0 {
+            let ids = c.read_requests(1);
+            c.respond(ids[0], b"one");
+            while c.read_frame().is_some() {}
+            return;
+        }
+        while let Some(f) = c.read_frame() {
+            match f {
+                h2o_core::frame::Frame::Headers(h) => c.respond(h.stream_id.value(), b"two"),
+                h2o_core::frame::Frame::Ping(p) if !p.ack => {
+                    c.send(&[h2o_core::frame::Frame::Ping(h2o_core::frame::Ping {
+                        ack: true,
+                        payload: p.payload,
+                    })])
+                }
+                _ => {}
+            }
+        }
+    });
+    (server, conns)
+}
+
+#[test]
+fn a_silent_connection_is_checked_before_reuse_and_the_request_moves_without_error() {
+    let (server, conns) = goes_silent_server();
+    let client = client(|c| {
+        c.keepalive_interval = None;
+        c.pool.check_after_idle = Some(Duration::from_millis(100));
+        c.ping_soft_timeout = Duration::from_millis(150);
+        c.ping_timeout = Duration::from_secs(2);
+    });
+    assert_eq!(get(&client, &server.url("/a")).unwrap().len, 3);
+    std::thread::sleep(Duration::from_millis(200));
+    // Connection 0 is now dead but looks fine: the PING check finds out, and the request
+    // goes to a new connection with no error.
+    let t0 = Instant::now();
+    let f = get(&client, &server.url("/b")).unwrap();
+    assert_eq!(f.len, 3);
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_healthy_silent_connection_is_reused_after_its_ping_check() {
+    let server = TestServer::start();
+    let client = client(|c| {
+        c.keepalive_interval = None;
+        c.pool.check_after_idle = Some(Duration::from_millis(100));
+    });
+    get(&client, &server.url("/hello")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    get(&client, &server.url("/hello")).unwrap();
+    let s = client.stats();
+    assert_eq!(s.connections_created, 1);
+    assert!(
+        s.connections[0].rtt_us > 0,
+        "the check measured the RTT: {s:?}"
+    );
+}
