@@ -140,6 +140,7 @@ struct Driver<IO> {
     soft_dead: bool,
     /// Requests waiting for the answer to a liveness PING (the connection was silent for
     /// longer than `pool.check_after_idle`).
+    #[allow(clippy::vec_box)] // boxes move on to the pool as they are, uncopied
     parked: Vec<Box<Submission>>,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
