@@ -21,37 +21,50 @@ use crate::pool::{ConnShared, OriginKey, Pool, Submission, SubmitBody};
 use crate::proto::{Connection, Event, RequestId};
 use crate::request::Scheme;
 
-/// Opens the connection and drives it until it closes.
+/// Opens the connection (TCP, or TCP then TLS) and drives it until it closes.
 pub(crate) async fn run_connection(
     conn_id: u64,
     origin: OriginKey,
     cfg: Arc<Config>,
-    mut rx: UnboundedReceiver<Command>,
+    rx: UnboundedReceiver<Command>,
     shared: Arc<ConnShared>,
     pool: Weak<Pool>,
 ) {
-    let io = match origin.scheme {
-        Scheme::Http => super::connect::tcp(&origin).await,
-        Scheme::Https => Err(Error::new(
-            ErrorKind::Tls,
-            "https:// is not supported yet (TLS lands with its own issue); use http:// (h2c)",
-        )
-        .with_processed(Processed::No)),
+    let failed = match origin.scheme {
+        Scheme::Http => match super::connect::tcp(&origin).await {
+            Ok(io) => return drive(conn_id, &origin, &cfg, io, rx, shared, pool).await,
+            Err(e) => e,
+        },
+        Scheme::Https => match super::connect::tls(&origin, &cfg.tls).await {
+            Ok(io) => return drive(conn_id, &origin, &cfg, io, rx, shared, pool).await,
+            Err(e) => e,
+        },
     };
-    let io = match io {
-        Ok(io) => io,
-        Err(e) => {
-            tracing::debug!(conn = conn_id, origin = %origin.host, error = %e, "connect failed");
-            shared.accepting.store(false, Ordering::Release);
-            rx.close();
-            while let Ok(cmd) = rx.try_recv() {
-                if let Command::Submit(sub) = cmd {
-                    sub.fail(e.clone());
-                }
-            }
-            return;
+    tracing::debug!(conn = conn_id, origin = %origin.host, error = %failed, "connect failed");
+    connect_failed(failed, rx, &shared);
+}
+
+/// Fails every request queued for a connection that could not be opened.
+fn connect_failed(e: Error, mut rx: UnboundedReceiver<Command>, shared: &ConnShared) {
+    shared.accepting.store(false, Ordering::Release);
+    rx.close();
+    while let Ok(cmd) = rx.try_recv() {
+        if let Command::Submit(sub) = cmd {
+            sub.fail(e.clone());
         }
-    };
+    }
+}
+
+/// Runs the driver over an open byte stream until the connection closes.
+async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
+    conn_id: u64,
+    origin: &OriginKey,
+    cfg: &Config,
+    io: IO,
+    rx: UnboundedReceiver<Command>,
+    shared: Arc<ConnShared>,
+    pool: Weak<Pool>,
+) {
     tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
     let mut driver = Driver {
         conn: Connection::new(cfg.proto.clone(), Instant::now()),
