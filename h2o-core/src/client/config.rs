@@ -86,8 +86,10 @@ pub struct TlsConfig {
     /// SubjectPublicKeyInfo must equal one of them, in addition to normal verification.
     /// [`TlsConfig::parse_pin`] reads the usual base64 form.
     pub pins: Vec<[u8; 32]>,
-    /// Certificate revocation lists (PEM or DER files). A certificate listed as revoked by
-    /// its issuer's CRL is refused; certificates whose issuer has no CRL here are accepted.
+    /// Certificate revocation lists (PEM or DER files), checked for every certificate of the
+    /// chain. A certificate listed as revoked by its issuer's CRL is refused; certificates
+    /// whose issuer has no CRL here are accepted. Give one (current) CRL per issuer: the first
+    /// one found for an issuer decides.
     pub crl_files: Vec<PathBuf>,
     /// DANGER: accept any server certificate (unknown CA, expired, wrong name). For local
     /// testing only: anyone on the path can impersonate the server. Pins are still checked.
