@@ -456,17 +456,10 @@ fn mutual_tls_accepted_and_refused() {
         let f = get(&with_cert, &server.url("/hello")).unwrap();
         assert_eq!((f.status, f.len), (200, 13), "{versions:?}");
 
-        let started = Instant::now();
+        // With TLS 1.3 the refusal comes after the client finished its handshake: the
+        // connect stage waits for it, so it is a TLS error, not an I/O error on a request.
         let e = fails(&trusting(|_| {}), &server.url("/hello"), ErrorKind::Tls);
-        assert!(
-            e.message().contains("requires a client certificate")
-                || e.message().contains("refused the client certificate"),
-            "{versions:?}: {e}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_millis(900),
-            "{versions:?}: no verdict wait"
-        );
+        assert_msg(&e, "requires a client certificate");
 
         // A certificate from another CA.
         let wrong = trusting(|t| {
