@@ -1,7 +1,7 @@
 //! A small option parser shared by the subcommands (flags with values, repeatable flags,
 //! positional URLs), with errors that name the offending option.
 
-use h2o_core::{Method, Request};
+use h2o_core::{Config, Method, Request};
 
 /// Options common to `get` and `bench`.
 #[derive(Debug, Default)]
@@ -86,11 +86,14 @@ impl Common {
         Ok(req)
     }
 
-    /// TLS options are accepted now and take effect with TLS support.
-    pub fn check_tls_options(&self) -> Result<(), String> {
+    /// Applies `--cacert` (trusted in addition to the system store) and `--insecure` to the
+    /// client configuration.
+    pub fn apply_tls(&self, cfg: &mut Config) -> Result<(), String> {
         if let Some(path) = &self.cacert {
             std::fs::metadata(path).map_err(|e| format!("--cacert {path}: {e}"))?;
+            cfg.tls.ca_file = Some(path.into());
         }
+        cfg.tls.danger_accept_invalid_certs = self.insecure;
         Ok(())
     }
 }

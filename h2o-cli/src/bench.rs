@@ -103,11 +103,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if opts.urls.len() != 1 {
         return Err("bench takes exactly one URL".into());
     }
-    opts.check_tls_options()?;
-    let cfg = Config {
+    let mut cfg = Config {
         runtime_threads: t,
         ..Config::default()
     };
+    opts.apply_tls(&mut cfg)?;
     let client = Client::with_config(cfg).map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {
         remaining: AtomicI64::new(n as i64),

@@ -4,12 +4,13 @@
 use std::io::Write;
 
 use h2o_core::client::block_on;
-use h2o_core::Client;
+use h2o_core::{Client, Config};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = super::args::parse(args, |_, _| Ok(false))?;
-    opts.check_tls_options()?;
-    let client = Client::new().map_err(|e| e.to_string())?;
+    let mut cfg = Config::default();
+    opts.apply_tls(&mut cfg)?;
+    let client = Client::with_config(cfg).map_err(|e| e.to_string())?;
     let pending: Vec<_> = opts
         .urls
         .iter()

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-pub use config::{Config, Overflow, PoolConfig};
+pub use config::{Config, Overflow, PoolConfig, TlsConfig};
 pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
 pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};

@@ -1,12 +1,20 @@
 //! Opening the byte stream to an origin: DNS through the system resolver (off the
-//! runtime thread), TCP with TCP_NODELAY, IPv4 and IPv6.
+//! runtime thread), TCP with TCP_NODELAY, IPv4 and IPv6, then TLS for `https://`.
 
 use std::net::{IpAddr, SocketAddr};
 
 use tokio::net::TcpStream;
 
+use super::tls::{self, TlsIo};
+use crate::client::config::TlsConfig;
 use crate::error::{Error, ErrorKind, Processed, Result};
 use crate::pool::OriginKey;
+
+/// TCP, then the TLS handshake (ALPN `h2`, certificate checks) per `cfg`.
+pub(crate) async fn tls(origin: &OriginKey, cfg: &TlsConfig) -> Result<TlsIo> {
+    let tcp = tcp(origin).await?;
+    tls::handshake(tcp, &origin.host, cfg).await
+}
 
 /// Connects to the first address of `origin` that answers.
 pub(crate) async fn tcp(origin: &OriginKey) -> Result<TcpStream> {

@@ -26,7 +26,7 @@ use crate::pool::{
 use crate::proto::{Connection, Event, RequestId};
 use crate::request::Scheme;
 
-/// Opens the connection and drives it until it closes.
+/// Opens the connection (TCP, or TCP then TLS) and drives it until it closes.
 pub(crate) async fn run_connection(
     conn_id: u64,
     origin: OriginKey,
@@ -36,48 +36,70 @@ pub(crate) async fn run_connection(
     pool: Weak<Pool>,
     counters: Arc<Counters>,
 ) {
-    let io = match origin.scheme {
-        Scheme::Http => {
-            match tokio::time::timeout(cfg.connect_timeout, super::connect::tcp(&origin)).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::new(
-                    ErrorKind::ConnectTimeout,
-                    format!("connect to {}:{} timed out", origin.host, origin.port),
-                )
-                .with_processed(Processed::No)),
+    let failed = match origin.scheme {
+        Scheme::Http => match within(&cfg, &origin, super::connect::tcp(&origin)).await {
+            Ok(io) => return drive(conn_id, &origin, cfg, io, rx, shared, pool, counters).await,
+            Err(e) => e,
+        },
+        Scheme::Https => {
+            match within(&cfg, &origin, super::connect::tls(&origin, &cfg.tls)).await {
+                Ok(io) => {
+                    return drive(conn_id, &origin, cfg, io, rx, shared, pool, counters).await
+                }
+                Err(e) => e,
             }
         }
-        Scheme::Https => Err(Error::new(
-            ErrorKind::Tls,
-            "https:// is not supported yet (TLS lands with its own issue); use http:// (h2c)",
+    };
+    tracing::debug!(conn = conn_id, origin = %origin.host, error = %failed, "connect failed");
+    shared.accepting.store(false, Ordering::Release);
+    shared.connecting.store(false, Ordering::Relaxed);
+    shared.closed.store(true, Ordering::Release);
+    Counters::inc(&counters.closed_connect_failed);
+    if let Some(p) = pool.upgrade() {
+        p.connect_result(&origin, Err(&failed));
+    }
+    // Fail every request queued for the connection that could not be opened.
+    rx.close();
+    while let Ok(cmd) = rx.try_recv() {
+        if let Command::Submit(sub) = cmd {
+            Counters::inc(&counters.requests_failed);
+            sub.fail(failed.clone());
+        }
+    }
+}
+
+/// Bounds a connection attempt (DNS, TCP and TLS) by `connect_timeout`.
+async fn within<T>(
+    cfg: &Config,
+    origin: &OriginKey,
+    attempt: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(cfg.connect_timeout, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::new(
+            ErrorKind::ConnectTimeout,
+            format!("connect to {}:{} timed out", origin.host, origin.port),
         )
         .with_processed(Processed::No)),
-    };
-    let io = match io {
-        Ok(io) => io,
-        Err(e) => {
-            tracing::debug!(conn = conn_id, origin = %origin.host, error = %e, "connect failed");
-            shared.accepting.store(false, Ordering::Release);
-            shared.connecting.store(false, Ordering::Relaxed);
-            shared.closed.store(true, Ordering::Release);
-            Counters::inc(&counters.closed_connect_failed);
-            if let Some(p) = pool.upgrade() {
-                p.connect_result(&origin, Err(&e));
-            }
-            rx.close();
-            while let Ok(cmd) = rx.try_recv() {
-                if let Command::Submit(sub) = cmd {
-                    Counters::inc(&counters.requests_failed);
-                    sub.fail(e.clone());
-                }
-            }
-            return;
-        }
-    };
+    }
+}
+
+/// Runs the driver over an open byte stream until the connection closes.
+#[allow(clippy::too_many_arguments)]
+async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
+    conn_id: u64,
+    origin: &OriginKey,
+    cfg: Arc<Config>,
+    io: IO,
+    rx: UnboundedReceiver<Command>,
+    shared: Arc<ConnShared>,
+    pool: Weak<Pool>,
+    counters: Arc<Counters>,
+) {
     tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
     shared.connecting.store(false, Ordering::Relaxed);
     if let Some(p) = pool.upgrade() {
-        p.connect_result(&origin, Ok(()));
+        p.connect_result(origin, Ok(()));
     }
     let now = Instant::now();
     let mut driver = Driver {
@@ -94,7 +116,7 @@ pub(crate) async fn run_connection(
             now + Duration::from_secs(3600),
         ))),
         sleep_at: None,
-        cfg: cfg.clone(),
+        cfg,
         io,
         rx,
         rx_closed: false,

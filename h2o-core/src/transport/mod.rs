@@ -5,5 +5,7 @@
 
 mod connect;
 mod driver;
+mod tls;
 
 pub(crate) use driver::run_connection;
+pub(crate) use tls::{base64_decode, client_config as tls_client_config, TlsCache};
