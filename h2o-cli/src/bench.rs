@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use h2o_core::client::{Consumed, ResponseEvent};
+use h2o_core::client::{Consumed, Request, ResponseEvent};
 use h2o_core::{Client, Config};
 
 struct Shared {
@@ -26,7 +26,8 @@ struct Shared {
 #[derive(Clone)]
 struct Launcher {
     client: Client,
-    opts: Arc<super::args::Common>,
+    /// The request, parsed once; each launch clones it (shared buffers, no parsing).
+    template: Arc<(h2o_core::Url, h2o_core::RequestHead, Option<bytes::Bytes>)>,
     shared: Arc<Shared>,
 }
 
@@ -36,13 +37,11 @@ impl Launcher {
         if self.shared.remaining.fetch_sub(1, Ordering::AcqRel) <= 0 {
             return;
         }
-        let req = match self.opts.request(&self.opts.urls[0]) {
-            Ok(r) => r.lane(lane),
-            Err(e) => {
-                self.record_error(e);
-                return;
-            }
-        };
+        let (url, head, body) = &*self.template;
+        let mut req = Request::from_parts(url.clone(), head.clone()).lane(lane);
+        if let Some(b) = body {
+            req = req.body(b.clone());
+        }
         let me = self.clone();
         let start = Instant::now();
         let mut bytes = 0u64;
@@ -119,9 +118,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         done: (Mutex::new(false), Condvar::new()),
         total: n,
     });
+    let template = opts.request(&opts.urls[0])?;
     let launcher = Launcher {
         client: client.clone(),
-        opts: Arc::new(opts),
+        template: Arc::new((
+            template.url().clone(),
+            template.head().clone(),
+            opts.data.clone(),
+        )),
         shared: shared.clone(),
     };
     let cpu0 = cpu_time();
