@@ -1,0 +1,156 @@
+//! `h2o_config_t`: every setting of a client, set one by one, validated by
+//! `h2o_config_validate` or `h2o_client_new`.
+
+use h2o_core::Config;
+
+use crate::panic::{check_null, ffi_boundary};
+use crate::result::{fail, h2o_result};
+
+/// Client settings (an opaque builder). Create with `h2o_config_new`, free with
+/// `h2o_config_free`. `h2o_client_new` copies it, so it may be freed or reused right after.
+///
+/// Thread: not thread-safe; use one config from one thread at a time.
+#[allow(non_camel_case_types)]
+pub struct h2o_config_t {
+    pub(crate) inner: Config,
+}
+
+/// Creates a config holding the defaults and stores it in `*out`.
+///
+/// Ownership: the caller owns `*out` and frees it with `h2o_config_free`.
+/// Errors: `H2O_RESULT_NULL_ARGUMENT` if `out` is NULL (then nothing is allocated).
+#[no_mangle]
+pub extern "C" fn h2o_config_new(out: *mut *mut h2o_config_t) -> h2o_result {
+    ffi_boundary!({
+        check_null!(out);
+        let cfg = Box::new(h2o_config_t {
+            inner: Config::default(),
+        });
+        // SAFETY: `out` is non-NULL and the caller promises it points to writable storage.
+        unsafe { *out = Box::into_raw(cfg) };
+        h2o_result::Ok
+    })
+}
+
+/// Frees a config from `h2o_config_new`. NULL is ignored. Clients created from it are
+/// unaffected.
+#[no_mangle]
+pub extern "C" fn h2o_config_free(config: *mut h2o_config_t) {
+    ffi_boundary!({
+        if !config.is_null() {
+            // SAFETY: non-NULL configs come from `h2o_config_new` (Box::into_raw) and the
+            // caller frees each exactly once.
+            drop(unsafe { Box::from_raw(config) });
+        }
+    })
+}
+
+/// Checks every setting. Returns `H2O_RESULT_INVALID_ARGUMENT` and sets
+/// `h2o_last_error_message()` (naming the setting) when one is out of range.
+#[no_mangle]
+pub extern "C" fn h2o_config_validate(config: *const h2o_config_t) -> h2o_result {
+    ffi_boundary!({
+        check_null!(config);
+        // SAFETY: non-NULL configs come from `h2o_config_new` and are alive (caller contract).
+        let cfg = unsafe { &*config };
+        match cfg.inner.validate() {
+            Ok(()) => h2o_result::Ok,
+            Err(e) => fail(h2o_result::InvalidArgument, &e),
+        }
+    })
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $fn_name:ident, $ty:ty, |$cfg:ident, $v:ident| $set:expr) => {
+        $(#[$doc])*
+        ///
+        /// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+        /// `h2o_config_validate` / `h2o_client_new`.
+        #[no_mangle]
+        pub extern "C" fn $fn_name(config: *mut h2o_config_t, value: $ty) -> h2o_result {
+            ffi_boundary!({
+                check_null!(config);
+                // SAFETY: non-NULL configs come from `h2o_config_new`; the caller does not
+                // use it from two threads at once.
+                let $cfg = unsafe { &mut (*config).inner };
+                let $v = value;
+                $set;
+                h2o_result::Ok
+            })
+        }
+    };
+}
+
+setter!(
+    /// SETTINGS_HEADER_TABLE_SIZE advertised to the server (default 4096).
+    h2o_config_set_header_table_size, u32, |c, v| c.proto.header_table_size = v);
+setter!(
+    /// Upper bound on the HPACK dynamic table our encoder uses (default 4096).
+    h2o_config_set_encoder_table_size, u32, |c, v| c.proto.encoder_table_size = v);
+setter!(
+    /// SETTINGS_MAX_CONCURRENT_STREAMS advertised (server-initiated streams; default 100).
+    h2o_config_set_max_concurrent_streams, u32, |c, v| c.proto.max_concurrent_streams = v);
+setter!(
+    /// SETTINGS_INITIAL_WINDOW_SIZE: receive window of each stream (default 1 MiB,
+    /// at most 2^31-1).
+    h2o_config_set_initial_window_size, u32, |c, v| c.proto.initial_window_size = v);
+setter!(
+    /// Receive window of the whole connection (default 8 MiB; 65535..=2^31-1).
+    h2o_config_set_connection_window_size, u32, |c, v| c.proto.connection_window_size = v);
+setter!(
+    /// SETTINGS_MAX_FRAME_SIZE accepted (default 16384; 16384..=16777215).
+    h2o_config_set_max_frame_size, u32, |c, v| c.proto.max_frame_size = v);
+setter!(
+    /// SETTINGS_MAX_HEADER_LIST_SIZE accepted (default 256 KiB; at least 1024).
+    h2o_config_set_max_header_list_size, u32, |c, v| c.proto.max_header_list_size = v);
+setter!(
+    /// CONTINUATION frames accepted per header block; 0 (default) derives it from the
+    /// header list and frame sizes.
+    h2o_config_set_max_continuation_frames, u32, |c, v| c.proto.max_continuation_frames = v);
+setter!(
+    /// Grow receive windows from the measured bandwidth-delay product (default true).
+    h2o_config_set_adaptive_window, bool, |c, v| c.proto.adaptive_window = v);
+setter!(
+    /// Cap for adaptive windows (default 32 MiB; at most 2^31-1).
+    h2o_config_set_max_adaptive_window, u32, |c, v| c.proto.max_adaptive_window = v);
+setter!(
+    /// Requests waiting for a free stream beyond which submission fails with
+    /// `H2O_RESULT_LIMIT_EXCEEDED` (default 65536).
+    h2o_config_set_max_pending_requests, usize, |c, v| c.proto.max_pending_requests = v);
+setter!(
+    /// Request body bytes buffered per stream before writers wait (default 256 KiB; > 0).
+    h2o_config_set_send_buffer_size, usize, |c, v| c.proto.send_buffer_size = v);
+setter!(
+    /// DATA bytes written per flush (default 256 KiB; > 0).
+    h2o_config_set_write_high_water, usize, |c, v| c.proto.write_high_water = v);
+setter!(
+    /// Reset streams whose late frames are dropped silently (default 1024).
+    h2o_config_set_max_reset_streams_remembered, usize,
+    |c, v| c.proto.max_reset_streams_remembered = v);
+setter!(
+    /// Threads of the library's runtime (default 1; 1..=64). With 1, every callback runs
+    /// on one thread, in order across requests.
+    h2o_config_set_runtime_threads, usize, |c, v| c.runtime_threads = v);
+setter!(
+    /// Transparent retries of requests the server provably did not process (default 3).
+    h2o_config_set_max_retries, u8, |c, v| c.max_retries = v);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_set_validate_free() {
+        let mut cfg: *mut h2o_config_t = std::ptr::null_mut();
+        assert_eq!(h2o_config_new(&mut cfg), h2o_result::Ok);
+        assert_eq!(h2o_config_set_max_frame_size(cfg, 100), h2o_result::Ok);
+        assert_eq!(h2o_config_validate(cfg), h2o_result::InvalidArgument);
+        assert_eq!(h2o_config_set_max_frame_size(cfg, 16384), h2o_result::Ok);
+        assert_eq!(h2o_config_validate(cfg), h2o_result::Ok);
+        assert_eq!(
+            h2o_config_set_runtime_threads(std::ptr::null_mut(), 2),
+            h2o_result::NullArgument
+        );
+        h2o_config_free(cfg);
+    }
+}
