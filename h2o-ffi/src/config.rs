@@ -60,80 +60,207 @@ pub extern "C" fn h2o_config_validate(config: *const h2o_config_t) -> h2o_result
     })
 }
 
-macro_rules! setter {
-    ($(#[$doc:meta])* $fn_name:ident, $ty:ty, |$cfg:ident, $v:ident| $set:expr) => {
-        $(#[$doc])*
-        ///
-        /// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
-        /// `h2o_config_validate` / `h2o_client_new`.
-        #[no_mangle]
-        pub extern "C" fn $fn_name(config: *mut h2o_config_t, value: $ty) -> h2o_result {
-            ffi_boundary!({
-                check_null!(config);
-                // SAFETY: non-NULL configs come from `h2o_config_new`; the caller does not
-                // use it from two threads at once.
-                let $cfg = unsafe { &mut (*config).inner };
-                let $v = value;
-                $set;
-                h2o_result::Ok
-            })
-        }
-    };
+/// Applies `f` to the config behind `config` (NULL-checked).
+fn set(config: *mut h2o_config_t, f: impl FnOnce(&mut Config)) -> h2o_result {
+    check_null!(config);
+    // SAFETY: non-NULL configs come from `h2o_config_new`; the caller does not use one
+    // config from two threads at once.
+    f(unsafe { &mut (*config).inner });
+    h2o_result::Ok
 }
 
-setter!(
-    /// SETTINGS_HEADER_TABLE_SIZE advertised to the server (default 4096).
-    h2o_config_set_header_table_size, u32, |c, v| c.proto.header_table_size = v);
-setter!(
-    /// Upper bound on the HPACK dynamic table our encoder uses (default 4096).
-    h2o_config_set_encoder_table_size, u32, |c, v| c.proto.encoder_table_size = v);
-setter!(
-    /// SETTINGS_MAX_CONCURRENT_STREAMS advertised (server-initiated streams; default 100).
-    h2o_config_set_max_concurrent_streams, u32, |c, v| c.proto.max_concurrent_streams = v);
-setter!(
-    /// SETTINGS_INITIAL_WINDOW_SIZE: receive window of each stream (default 1 MiB,
-    /// at most 2^31-1).
-    h2o_config_set_initial_window_size, u32, |c, v| c.proto.initial_window_size = v);
-setter!(
-    /// Receive window of the whole connection (default 8 MiB; 65535..=2^31-1).
-    h2o_config_set_connection_window_size, u32, |c, v| c.proto.connection_window_size = v);
-setter!(
-    /// SETTINGS_MAX_FRAME_SIZE accepted (default 16384; 16384..=16777215).
-    h2o_config_set_max_frame_size, u32, |c, v| c.proto.max_frame_size = v);
-setter!(
-    /// SETTINGS_MAX_HEADER_LIST_SIZE accepted (default 256 KiB; at least 1024).
-    h2o_config_set_max_header_list_size, u32, |c, v| c.proto.max_header_list_size = v);
-setter!(
-    /// CONTINUATION frames accepted per header block; 0 (default) derives it from the
-    /// header list and frame sizes.
-    h2o_config_set_max_continuation_frames, u32, |c, v| c.proto.max_continuation_frames = v);
-setter!(
-    /// Grow receive windows from the measured bandwidth-delay product (default true).
-    h2o_config_set_adaptive_window, bool, |c, v| c.proto.adaptive_window = v);
-setter!(
-    /// Cap for adaptive windows (default 32 MiB; at most 2^31-1).
-    h2o_config_set_max_adaptive_window, u32, |c, v| c.proto.max_adaptive_window = v);
-setter!(
-    /// Requests waiting for a free stream beyond which submission fails with
-    /// `H2O_RESULT_LIMIT_EXCEEDED` (default 65536).
-    h2o_config_set_max_pending_requests, usize, |c, v| c.proto.max_pending_requests = v);
-setter!(
-    /// Request body bytes buffered per stream before writers wait (default 256 KiB; > 0).
-    h2o_config_set_send_buffer_size, usize, |c, v| c.proto.send_buffer_size = v);
-setter!(
-    /// DATA bytes written per flush (default 256 KiB; > 0).
-    h2o_config_set_write_high_water, usize, |c, v| c.proto.write_high_water = v);
-setter!(
-    /// Reset streams whose late frames are dropped silently (default 1024).
-    h2o_config_set_max_reset_streams_remembered, usize,
-    |c, v| c.proto.max_reset_streams_remembered = v);
-setter!(
-    /// Threads of the library's runtime (default 1; 1..=64). With 1, every callback runs
-    /// on one thread, in order across requests.
-    h2o_config_set_runtime_threads, usize, |c, v| c.runtime_threads = v);
-setter!(
-    /// Transparent retries of requests the server provably did not process (default 3).
-    h2o_config_set_max_retries, u8, |c, v| c.max_retries = v);
+/// SETTINGS_HEADER_TABLE_SIZE advertised to the server (default 4096).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_header_table_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.header_table_size = value))
+}
+
+/// Upper bound on the HPACK dynamic table our encoder uses (default 4096).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_encoder_table_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.encoder_table_size = value))
+}
+
+/// SETTINGS_MAX_CONCURRENT_STREAMS advertised (server-initiated streams; default 100).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_concurrent_streams(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_concurrent_streams = value))
+}
+
+/// SETTINGS_INITIAL_WINDOW_SIZE: receive window of each stream (default 1 MiB,
+/// at most 2^31-1).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_initial_window_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.initial_window_size = value))
+}
+
+/// Receive window of the whole connection (default 8 MiB; 65535..=2^31-1).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_connection_window_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.connection_window_size = value))
+}
+
+/// SETTINGS_MAX_FRAME_SIZE accepted (default 16384; 16384..=16777215).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_frame_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_frame_size = value))
+}
+
+/// SETTINGS_MAX_HEADER_LIST_SIZE accepted (default 256 KiB; at least 1024).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_header_list_size(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_header_list_size = value))
+}
+
+/// CONTINUATION frames accepted per header block; 0 (default) derives it from the
+/// header list and frame sizes.
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_continuation_frames(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_continuation_frames = value))
+}
+
+/// Grow receive windows from the measured bandwidth-delay product (default true).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_adaptive_window(
+    config: *mut h2o_config_t,
+    value: bool,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.adaptive_window = value))
+}
+
+/// Cap for adaptive windows (default 32 MiB; at most 2^31-1).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_adaptive_window(
+    config: *mut h2o_config_t,
+    value: u32,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_adaptive_window = value))
+}
+
+/// Requests waiting for a free stream beyond which submission fails with
+/// `H2O_RESULT_LIMIT_EXCEEDED` (default 65536).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_pending_requests(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_pending_requests = value))
+}
+
+/// Request body bytes buffered per stream before writers wait (default 256 KiB; > 0).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_send_buffer_size(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.send_buffer_size = value))
+}
+
+/// DATA bytes written per flush (default 256 KiB; > 0).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_write_high_water(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.write_high_water = value))
+}
+
+/// Reset streams whose late frames are dropped silently (default 1024).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_reset_streams_remembered(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.proto.max_reset_streams_remembered = value))
+}
+
+/// Threads of the library's runtime (default 1; 1..=64). With 1, every callback runs
+/// on one thread, in order across requests.
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_runtime_threads(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.runtime_threads = value))
+}
+
+/// Transparent retries of requests the server provably did not process (default 3).
+///
+/// Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
+/// `h2o_config_validate` / `h2o_client_new`.
+#[no_mangle]
+pub extern "C" fn h2o_config_set_max_retries(config: *mut h2o_config_t, value: u8) -> h2o_result {
+    ffi_boundary!(set(config, |c| c.max_retries = value))
+}
 
 #[cfg(test)]
 mod tests {
