@@ -3,7 +3,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check \
-	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind examples install uninstall
+	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
+	examples examples-run install uninstall
 
 all: build
 
@@ -93,7 +94,7 @@ $(TESTSERVER):
 	$(CARGO) build -p h2o-testserver
 
 ## c-test: everything the C side promises: header, plain run, ASan+UBSan run, valgrind run.
-c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols
+c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols examples-run
 
 c-test-plain: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
@@ -106,7 +107,7 @@ c-test-asan: ffi $(TESTSERVER)
 	  tests/c/run.sh $(CBUILD)/test_h2o_asan
 
 c-test-valgrind: c-test-plain
-	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
 	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_h2o
 
 ## c-symbols: the shared library exports only h2o_* symbols.
@@ -121,6 +122,11 @@ examples: ffi
 	for f in examples/c/*.c; do \
 	  $(CC) -std=gnu11 $(C_WARN) -O2 -Iinclude $$f -o $(CBUILD)/examples/$$(basename $$f .c) $(C_LINK) || exit 1; \
 	done
+
+## examples-run: run every example against the test server (part of c-test).
+examples-run: examples $(TESTSERVER)
+	tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; e=$(CBUILD)/examples; \
+	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4'
 
 ## install: PREFIX=/usr/local (default) [DESTDIR=] FFI_PROFILE=release (default for install):
 ## lib/libh2o-client.so.$(FFI_VERSION) (+ .so.0, .so links), lib/libh2o-client.a,
