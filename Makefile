@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
-	examples examples-run install uninstall
+	examples examples-run install install-check uninstall
 
 all: build
 
@@ -94,7 +94,7 @@ $(TESTSERVER):
 	$(CARGO) build -p h2o-testserver
 
 ## c-test: everything the C side promises: header, plain run, ASan+UBSan run, valgrind run.
-c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols examples-run
+c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols examples-run install-check
 
 c-test-plain: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
@@ -128,11 +128,12 @@ examples-run: examples $(TESTSERVER)
 	tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; e=$(CBUILD)/examples; \
 	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4'
 
-## install: PREFIX=/usr/local (default) [DESTDIR=] FFI_PROFILE=release (default for install):
+## install: PREFIX=/usr/local (default) [DESTDIR=] [INSTALL_PROFILE=release|debug]:
 ## lib/libh2o-client.so.$(FFI_VERSION) (+ .so.0, .so links), lib/libh2o-client.a,
 ## include/h2o-client/h2o.h, lib/pkgconfig/h2o-client.pc.
-install: FFI_PROFILE = release
-install: FFI_TARGET = target/release
+INSTALL_PROFILE ?= release
+install: FFI_PROFILE = $(INSTALL_PROFILE)
+install: FFI_TARGET = target/$(INSTALL_PROFILE)
 install: ffi
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/h2o-client
 	install -m 755 $(FFI_TARGET)/libh2o.so $(DESTDIR)$(LIBDIR)/libh2o-client.so.$(FFI_VERSION)
@@ -143,6 +144,21 @@ install: ffi
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(FFI_VERSION)|' \
 	  h2o-ffi/h2o-client.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/h2o-client.pc
 	@echo "installed libh2o-client $(FFI_VERSION) under $(DESTDIR)$(PREFIX)"
+
+## install-check: install (debug build) into a temp prefix, then build examples/c/get.c
+## against it with pkg-config, shared and static, and run both.
+install-check: $(TESTSERVER)
+	@set -e; d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	$(MAKE) --no-print-directory install PREFIX=$$d INSTALL_PROFILE=debug >/dev/null; \
+	export PKG_CONFIG_PATH=$$d/lib/pkgconfig; \
+	$(CC) examples/c/get.c -o $$d/get_shared $$(pkg-config --cflags --libs h2o-client) -lpthread; \
+	$(CC) examples/c/get.c -o $$d/get_static $$(pkg-config --cflags h2o-client) $$d/lib/libh2o-client.a \
+	  $$(pkg-config --static --libs-only-l h2o-client | sed 's/-lh2o-client//'); \
+	readelf -d $$d/get_shared | grep -q 'NEEDED.*libh2o-client.so.0'; \
+	! readelf -d $$d/get_static | grep -q 'libh2o-client'; \
+	LD_LIBRARY_PATH=$$d/lib tests/c/run.sh sh -c "$$d/get_shared http://127.0.0.1:\$$H2O_TEST_PORT/hello >/dev/null && \
+	  $$d/get_static http://127.0.0.1:\$$H2O_TEST_PORT/hello >/dev/null"; \
+	echo "install-check: installed layout, pkg-config, shared and static linking work"
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libh2o-client.so.$(FFI_VERSION) $(DESTDIR)$(LIBDIR)/libh2o-client.so.0 \
