@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
-	examples examples-run install install-check uninstall
+	examples examples-run install install-check uninstall c-bench
 
 all: build
 
@@ -127,6 +127,16 @@ examples: ffi
 examples-run: examples $(TESTSERVER)
 	tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; e=$(CBUILD)/examples; \
 	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4'
+
+## c-bench: poll cost (empty, 100 idle requests) and callback throughput (1 conn x 100
+## streams) of the release library, next to the same loop on the Rust EventSink API.
+c-bench:
+	$(CARGO) build --release -p h2o-ffi -p h2o-testserver --example bench_rust
+	$(MAKE) --no-print-directory ffi FFI_PROFILE=release CLIB=$(CBUILD)/lib-release
+	$(CC) -std=gnu11 $(C_WARN) -O2 -Iinclude tests/c/bench.c -o $(CBUILD)/bench \
+	  -L$(CBUILD)/lib-release -lh2o-client -Wl,-rpath,$(abspath $(CBUILD)/lib-release) -lpthread
+	H2O_TESTSERVER=target/release/h2o-testserver tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; \
+	  for p in /bytes/16384 /hello; do $(CBUILD)/bench $$b 20000 $$p; target/release/examples/bench_rust $$b 20000 $$p; done'
 
 ## install: PREFIX=/usr/local (default) [DESTDIR=] [INSTALL_PROFILE=release|debug]:
 ## lib/libh2o-client.so.$(FFI_VERSION) (+ .so.0, .so links), lib/libh2o-client.a,

@@ -907,7 +907,10 @@ pub extern "C" fn h2o_client_poll(
             s.waiters -= 1;
         }
         if s.events.is_empty() && shared.closed.load(Ordering::Acquire) {
-            return h2o_result::UseAfterClose;
+            return fail(
+                h2o_result::UseAfterClose,
+                "the client is closed and its queue is empty",
+            );
         }
         let n = max.min(s.events.len());
         for i in 0..n {

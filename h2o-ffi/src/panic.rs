@@ -71,3 +71,31 @@ macro_rules! tri {
 }
 
 pub(crate) use {check_null, ffi_boundary, tri};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exported_that_panics(x: u32) -> h2o_result {
+        ffi_boundary!({
+            if x > 0 {
+                panic!("boom");
+            }
+            h2o_result::Ok
+        })
+    }
+
+    fn exported_str_that_panics() -> *const c_char {
+        ffi_boundary!(panic!("boom"))
+    }
+
+    #[test]
+    fn panics_become_results() {
+        assert_eq!(exported_that_panics(0), h2o_result::Ok);
+        assert_eq!(exported_that_panics(1), h2o_result::Panic);
+        // SAFETY: h2o_last_error_message returns a valid NUL-terminated string.
+        let msg = unsafe { std::ffi::CStr::from_ptr(crate::result::h2o_last_error_message()) };
+        assert!(msg.to_str().unwrap().contains("panic"));
+        assert!(!exported_str_that_panics().is_null());
+    }
+}
