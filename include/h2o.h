@@ -706,6 +706,19 @@ h2o_result h2o_config_set_runtime_threads(struct h2o_config_t *config, size_t va
 h2o_result h2o_config_set_max_retries(struct h2o_config_t *config, uint8_t value);
 
 /**
+ * Creates a config from a JSON object of settings and stores it in `*out`, e.g.
+ * `{"runtime_threads": 2, "initial_window_size": 65535, "adaptive_window": false}`.
+ * Keys are the setter names without `h2o_config_set_`; missing keys keep their
+ * defaults; a `"proto"` object may hold the protocol settings instead of the top level.
+ *
+ * Ownership: the caller owns `*out` (free with `h2o_config_free`); `json` is only read.
+ * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_INVALID_UTF8`,
+ * `H2O_RESULT_INVALID_ARGUMENT` (bad JSON, unknown key, wrong type, or a value out of
+ * range: `h2o_last_error_message()` names it).
+ */
+h2o_result h2o_config_from_json(const char *json, struct h2o_config_t **out);
+
+/**
  * Creates a request for `method` (e.g. `"GET"`, any RFC 9110 token) on `url` (absolute
  * `http://` or `https://`) and stores it in `*out`.
  *

@@ -1,9 +1,13 @@
 //! `h2o_config_t`: every setting of a client, set one by one, validated by
 //! `h2o_config_validate` or `h2o_client_new`.
 
+use std::ffi::c_char;
+
 use h2o_core::Config;
+use serde_json::Value;
 
 use crate::panic::{check_null, ffi_boundary};
+use crate::request::c_str;
 use crate::result::{fail, h2o_result};
 
 /// Client settings (an opaque builder). Create with `h2o_config_new`, free with
@@ -262,6 +266,93 @@ pub extern "C" fn h2o_config_set_max_retries(config: *mut h2o_config_t, value: u
     ffi_boundary!(set(config, |c| c.max_retries = value))
 }
 
+/// Applies one JSON setting (`key` as in the setter names, without `h2o_config_set_`).
+fn apply_json(c: &mut Config, key: &str, v: &Value) -> Result<(), String> {
+    let uint = |max: u64| -> Result<u64, String> {
+        v.as_u64()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("\"{key}\" must be an integer in 0..={max}"))
+    };
+    let u32v = || uint(u32::MAX as u64).map(|n| n as u32);
+    let usizev = || uint(usize::MAX as u64).map(|n| n as usize);
+    let p = &mut c.proto;
+    match key {
+        "header_table_size" => p.header_table_size = u32v()?,
+        "encoder_table_size" => p.encoder_table_size = u32v()?,
+        "max_concurrent_streams" => p.max_concurrent_streams = u32v()?,
+        "initial_window_size" => p.initial_window_size = u32v()?,
+        "connection_window_size" => p.connection_window_size = u32v()?,
+        "max_frame_size" => p.max_frame_size = u32v()?,
+        "max_header_list_size" => p.max_header_list_size = u32v()?,
+        "max_continuation_frames" => p.max_continuation_frames = u32v()?,
+        "adaptive_window" => {
+            p.adaptive_window = v
+                .as_bool()
+                .ok_or_else(|| format!("\"{key}\" must be true or false"))?
+        }
+        "max_adaptive_window" => p.max_adaptive_window = u32v()?,
+        "max_pending_requests" => p.max_pending_requests = usizev()?,
+        "send_buffer_size" => p.send_buffer_size = usizev()?,
+        "write_high_water" => p.write_high_water = usizev()?,
+        "max_reset_streams_remembered" => p.max_reset_streams_remembered = usizev()?,
+        "runtime_threads" => c.runtime_threads = usizev()?,
+        "max_retries" => c.max_retries = uint(u8::MAX as u64)? as u8,
+        _ => return Err(format!("unknown setting \"{key}\"")),
+    }
+    Ok(())
+}
+
+/// Creates a config from a JSON object of settings and stores it in `*out`, e.g.
+/// `{"runtime_threads": 2, "initial_window_size": 65535, "adaptive_window": false}`.
+/// Keys are the setter names without `h2o_config_set_`; missing keys keep their
+/// defaults; a `"proto"` object may hold the protocol settings instead of the top level.
+///
+/// Ownership: the caller owns `*out` (free with `h2o_config_free`); `json` is only read.
+/// Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_INVALID_UTF8`,
+/// `H2O_RESULT_INVALID_ARGUMENT` (bad JSON, unknown key, wrong type, or a value out of
+/// range: `h2o_last_error_message()` names it).
+#[no_mangle]
+pub extern "C" fn h2o_config_from_json(
+    json: *const c_char,
+    out: *mut *mut h2o_config_t,
+) -> h2o_result {
+    ffi_boundary!({
+        check_null!(out);
+        let text = match c_str(json, "json") {
+            Ok(t) => t,
+            Err(r) => return r,
+        };
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return fail(h2o_result::InvalidArgument, &format!("invalid JSON: {e}")),
+        };
+        let Some(obj) = value.as_object() else {
+            return fail(
+                h2o_result::InvalidArgument,
+                "the JSON config must be an object",
+            );
+        };
+        let mut cfg = Config::default();
+        for (k, v) in obj {
+            let r = match (k.as_str(), v.as_object()) {
+                ("proto", Some(inner)) => inner
+                    .iter()
+                    .try_for_each(|(k, v)| apply_json(&mut cfg, k, v)),
+                _ => apply_json(&mut cfg, k, v),
+            };
+            if let Err(e) = r {
+                return fail(h2o_result::InvalidArgument, &e);
+            }
+        }
+        if let Err(e) = cfg.validate() {
+            return fail(h2o_result::InvalidArgument, &e);
+        }
+        // SAFETY: `out` is non-NULL and writable (caller contract).
+        unsafe { *out = Box::into_raw(Box::new(h2o_config_t { inner: cfg })) };
+        h2o_result::Ok
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +370,33 @@ mod tests {
             h2o_result::NullArgument
         );
         h2o_config_free(cfg);
+    }
+
+    #[test]
+    fn from_json() {
+        let mut cfg: *mut h2o_config_t = std::ptr::null_mut();
+        let ok = c"{\"runtime_threads\": 2, \"proto\": {\"initial_window_size\": 65535}, \"adaptive_window\": false}";
+        assert_eq!(h2o_config_from_json(ok.as_ptr(), &mut cfg), h2o_result::Ok);
+        // SAFETY: just created.
+        let inner = unsafe { &(*cfg).inner };
+        assert_eq!(inner.runtime_threads, 2);
+        assert_eq!(inner.proto.initial_window_size, 65535);
+        assert!(!inner.proto.adaptive_window);
+        h2o_config_free(cfg);
+        for bad in [
+            c"[1]",
+            c"{",
+            c"{\"nope\": 1}",
+            c"{\"max_retries\": 300}",
+            c"{\"adaptive_window\": 1}",
+            c"{\"max_frame_size\": 1}",
+        ] {
+            let mut cfg: *mut h2o_config_t = std::ptr::null_mut();
+            assert_eq!(
+                h2o_config_from_json(bad.as_ptr(), &mut cfg),
+                h2o_result::InvalidArgument
+            );
+            assert!(cfg.is_null());
+        }
     }
 }

@@ -316,6 +316,35 @@ static void test_config(void) {
     h2o_config_free(cfg);
 }
 
+static void test_config_from_json(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_from_json("{\"runtime_threads\": 2, \"proto\": {\"initial_window_size\": 65535},"
+                            " \"adaptive_window\": false, \"max_retries\": 0}",
+                            &cfg));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    OK(submit_cb(c, "GET", "/bytes/300000", &r, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.body_len, 300000);
+    h2o_client_free(c);
+    resp_destroy(&r);
+    const char *bad[] = {"[]", "{", "{\"no_such\": 1}", "{\"max_frame_size\": 1}", "{\"adaptive_window\": 3}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = NULL;
+        CHECK_EQ(h2o_config_from_json(bad[i], &cfg), H2O_RESULT_INVALID_ARGUMENT);
+        CHECK(cfg == NULL);
+        CHECK(h2o_last_error_message()[0] != '\0');
+    }
+    CHECK(strstr((h2o_config_from_json("{\"no_such\": 1}", &cfg), h2o_last_error_message()), "no_such") != NULL);
+    CHECK_EQ(h2o_config_from_json("{\"x\": \"\xff\"}", &cfg), H2O_RESULT_INVALID_UTF8);
+    CHECK_EQ(h2o_config_from_json(NULL, &cfg), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_from_json("{}", NULL), H2O_RESULT_NULL_ARGUMENT);
+}
+
 static void test_bad_urls_and_methods(void) {
     const char *bad[] = {"", "localhost/x", "ftp://h/", "http://", "http://h:0/", "http://h:99999/",
                          "http://u@h/", "http://h/a b", "http://[::1/"};
@@ -960,6 +989,7 @@ static const test_t TESTS[] = {
     T(test_strerror),
     T(test_null_arguments),
     T(test_config),
+    T(test_config_from_json),
     T(test_bad_urls_and_methods),
     T(test_invalid_utf8),
     T(test_bad_headers),
