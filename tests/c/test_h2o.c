@@ -70,6 +70,8 @@ typedef struct {
     h2o_result result;
     char error_message[256];
     int pause_first; /* on_data returns PAUSE on the first chunk */
+    int slow_data_us; /* on_data sleeps this long (callbacks in flight during close) */
+    atomic_int entered; /* on_data calls started */
     h2o_client_t *free_client_in_head; /* h2o_client_free from on_head */
     h2o_client_t *free_client_in_data;
     atomic_int *after_close; /* set: a callback ran after close returned */
@@ -111,6 +113,9 @@ static void on_head(void *ud, uint16_t status, const h2o_header_t *h, size_t n) 
 
 static int on_data(void *ud, const uint8_t *data, size_t len) {
     resp_t *r = ud;
+    check_after_close(r);
+    atomic_fetch_add(&r->entered, 1);
+    if (r->slow_data_us) usleep((useconds_t)r->slow_data_us);
     check_after_close(r);
     pthread_mutex_lock(&r->mu);
     size_t room = sizeof r->body - 1 - (r->body_len < sizeof r->body ? r->body_len : sizeof r->body - 1);
@@ -775,6 +780,83 @@ static void test_close_with_1000_in_flight(void) {
     free(rs);
 }
 
+/* Two runtime threads, slow callbacks: close must wait for callbacks running on the
+ * runtime threads, and none may start after it returns. */
+static void test_close_waits_for_running_callbacks(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_runtime_threads(cfg, 2));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    enum { N = 200 };
+    resp_t *rs = calloc(N, sizeof *rs);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    for (int i = 0; i < N; i++) {
+        resp_init(&rs[i]);
+        rs[i].after_close = &g_after_close;
+        rs[i].violations = &g_violations;
+        rs[i].slow_data_us = 2000;
+        /* lanes 0 and 1: two connections, so both runtime threads deliver */
+        h2o_request_t *req = NULL;
+        OK(h2o_request_new("GET", url("/bytes/200000"), &req));
+        OK(h2o_request_set_lane(req, (uint32_t)(i % 2)));
+        OK(h2o_request_set_callbacks(req, &CALLBACKS, &rs[i]));
+        OK(h2o_client_submit(c, req, NULL));
+        h2o_request_free(req);
+    }
+    sleep_ms(150);
+    OK(h2o_client_close(c));
+    atomic_store(&g_after_close, 1);
+    sleep_ms(100);
+    CHECK_EQ(atomic_load(&g_violations), 0);
+    int ok = 0, cancelled = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(rs[i].completes, 1);
+        if (rs[i].result == H2O_RESULT_OK) ok++;
+        if (rs[i].result == H2O_RESULT_CANCELLED) cancelled++;
+    }
+    CHECK_EQ(ok + cancelled, N);
+    h2o_client_free(c);
+    for (int i = 0; i < N; i++) resp_destroy(&rs[i]);
+    free(rs);
+}
+
+/* close() while a slow callback runs on a runtime worker: it returns only after the
+ * callback finished, and no callback starts afterwards. (Today the core's own shutdown
+ * already waits for the worker; the callback gate makes it a guarantee of the C API.) */
+static void test_close_waits_for_long_callback(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_runtime_threads(cfg, 2));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    r.after_close = &g_after_close;
+    r.violations = &g_violations;
+    r.slow_data_us = 1000000;
+    OK(submit_cb(c, "GET", "/bytes/20000", &r, NULL));
+    double end = now_s() + 20;
+    while (atomic_load(&r.entered) == 0 && now_s() < end) sleep_ms(1);
+    CHECK(atomic_load(&r.entered) > 0);
+    double t0 = now_s();
+    OK(h2o_client_close(c));
+    atomic_store(&g_after_close, 1);
+    double dt = now_s() - t0;
+    CHECK(dt > 0.5); /* it waited for the running 1 s callback */
+    sleep_ms(50);
+    CHECK_EQ(atomic_load(&g_violations), 0);
+    CHECK_EQ(r.completes, 1);
+    CHECK(r.result == H2O_RESULT_CANCELLED || r.result == H2O_RESULT_OK);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
 static void test_close_poll_mode_1000(void) {
     h2o_client_t *c = new_client();
     static int seen[MANY];
@@ -1007,6 +1089,8 @@ static const test_t TESTS[] = {
     T(test_pause_resume),
     T(test_close_with_1000_in_flight),
     T(test_close_poll_mode_1000),
+    T(test_close_waits_for_running_callbacks),
+    T(test_close_waits_for_long_callback),
     T(test_free_inside_callback),
     T(test_free_inside_on_data),
     T(test_free_from_other_thread),
