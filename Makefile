@@ -84,11 +84,12 @@ header-check:
 	if diff -u include/h2o.h $$tmp; then echo "header-check: include/h2o.h is up to date"; rm -f $$tmp; \
 	else rm -f $$tmp; echo "header-check: include/h2o.h is stale: run 'make header'" >&2; exit 1; fi
 
-## c-header-test: the header compiles as C99 and C++11 with -Wall -Wextra -pedantic -Werror.
-c-header-test:
-	mkdir -p $(CBUILD)
+## c-header-test: the header compiles as C99 and C++11 with -Wall -Wextra -pedantic -Werror;
+## a C++ program links and runs against the library.
+c-header-test: ffi
 	$(CC) -std=c99 $(C_WARN) -Iinclude -c tests/c/header_c.c -o $(CBUILD)/header_c.o
-	$(CXX) -std=c++11 $(C_WARN) -Iinclude -c tests/c/header_cpp.cpp -o $(CBUILD)/header_cpp.o
+	$(CXX) -std=c++11 $(C_WARN) -Iinclude tests/c/header_cpp.cpp -o $(CBUILD)/header_cpp $(C_LINK)
+	$(CBUILD)/header_cpp
 
 $(TESTSERVER):
 	$(CARGO) build -p h2o-testserver

@@ -47,3 +47,26 @@ fn every_export_is_declared_with_a_doc_comment() {
     }
     assert!(n >= 40, "found only {n} exports");
 }
+
+#[test]
+fn every_export_is_exercised_by_the_c_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let c_tests = std::fs::read_to_string(root.join("tests/c/test_h2o.c")).expect("C tests");
+    let src = root.join("h2o-ffi/src");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            if let Some(rest) = line.trim().strip_prefix("pub extern \"C\" fn ") {
+                let name = rest.split('(').next().unwrap();
+                if !c_tests.contains(&format!("{name}(")) {
+                    missing.push(name.to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not called by tests/c/test_h2o.c: {missing:?}"
+    );
+}

@@ -714,7 +714,9 @@ static void test_pause_resume(void) {
     uint64_t id = 0;
     const size_t total = 2000000;
     OK(submit_cb(c, "GET", "/bytes/2000000", &r, &id));
-    sleep_ms(500);
+    double end = now_s() + 20;
+    while (atomic_load(&r.entered) == 0 && now_s() < end) sleep_ms(1);
+    sleep_ms(300); /* let whatever the window allows arrive */
     pthread_mutex_lock(&r.mu);
     size_t got = r.body_len;
     int done = r.completes;
@@ -734,6 +736,7 @@ static void test_pause_resume(void) {
 #define MANY 1000
 
 static atomic_int g_after_close, g_violations;
+static h2o_request_t *g_stream_req;
 
 static void test_close_with_1000_in_flight(void) {
     h2o_client_t *c = new_client();
@@ -746,10 +749,20 @@ static void test_close_with_1000_in_flight(void) {
         rs[i].violations = &g_violations;
         OK(submit_cb(c, "GET", i % 2 ? "/delay/30000" : "/bytes/1000000", &rs[i], NULL));
     }
+    resp_t sr;
+    resp_init(&sr);
+    OK(h2o_request_new("POST", url("/echo"), &g_stream_req));
+    OK(h2o_request_set_body_stream(g_stream_req));
+    OK(h2o_request_set_callbacks(g_stream_req, &CALLBACKS, &sr));
+    OK(h2o_client_submit(c, g_stream_req, NULL));
+    OK(h2o_request_write(g_stream_req, (const uint8_t *)"x", 1));
     sleep_ms(100);
     double t0 = now_s();
     OK(h2o_client_close(c));
     atomic_store(&g_after_close, 1);
+    CHECK_EQ(sr.completes, 1);
+    CHECK_EQ(sr.result, H2O_RESULT_CANCELLED);
+    resp_destroy(&sr);
     double dt = now_s() - t0;
     int cancelled = 0;
     for (int i = 0; i < MANY; i++) {
@@ -775,6 +788,10 @@ static void test_close_with_1000_in_flight(void) {
     OK(h2o_client_close(c)); /* idempotent */
     h2o_client_free(c);
     CHECK_EQ(r.completes, 0);
+    /* a streamed body whose client was closed: writes fail cleanly */
+    CHECK_EQ(h2o_request_write(g_stream_req, (const uint8_t *)"x", 1), H2O_RESULT_CANCELLED);
+    CHECK_EQ(h2o_request_try_write(g_stream_req, (const uint8_t *)"x", 1), H2O_RESULT_WOULD_BLOCK);
+    h2o_request_free(g_stream_req);
     for (int i = 0; i < MANY; i++) resp_destroy(&rs[i]);
     resp_destroy(&r);
     free(rs);
