@@ -501,7 +501,8 @@ h2o_result h2o_client_resume(const struct h2o_client_t *client, uint64_t id);
  * Closes the client: GOAWAY on its connections; every request still in flight completes
  * with `H2O_RESULT_CANCELLED` before this returns (callback requests get `on_complete`,
  * poll requests a COMPLETE event, which `h2o_client_poll` still returns after close);
- * the runtime thread is joined. **After it returns, no callback of this client runs.**
+ * the runtime thread is joined. Completions the runtime did not deliver by then are
+ * delivered by this call itself, on the calling thread. **After it returns, no callback of this client runs.**
  * It waits for callbacks running on other threads to finish. Idempotent. Later calls on
  * the client return `H2O_RESULT_USE_AFTER_CLOSE` (poll: once the queue is drained).
  *
