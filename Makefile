@@ -100,6 +100,7 @@ c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-sy
 c-test-plain: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
 	tests/c/run.sh $(CBUILD)/test_h2o
+	H2O_TEST_RUNTIME_THREADS=2 tests/c/run.sh $(CBUILD)/test_h2o
 
 c-test-asan: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \

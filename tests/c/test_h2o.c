@@ -189,10 +189,17 @@ static h2o_result submit_cb(h2o_client_t *c, const char *method, const char *pat
     return rc;
 }
 
+/* A client with the defaults; H2O_TEST_RUNTIME_THREADS=N runs the suite on N runtime
+ * threads (make c-test-plain runs it with 1 and with 2). */
 static h2o_client_t *new_client(void) {
     h2o_client_t *c = NULL;
-    if (h2o_client_new(NULL, &c) != H2O_RESULT_OK) return NULL;
-    return c;
+    h2o_config_t *cfg = NULL;
+    const char *threads = getenv("H2O_TEST_RUNTIME_THREADS");
+    if (h2o_config_new(&cfg) != H2O_RESULT_OK) return NULL;
+    if (threads) h2o_config_set_runtime_threads(cfg, (size_t)atoi(threads));
+    h2o_result rc = h2o_client_new(cfg, &c);
+    h2o_config_free(cfg);
+    return rc == H2O_RESULT_OK ? c : NULL;
 }
 
 /* ---------- tests ---------- */
