@@ -128,7 +128,8 @@ examples: ffi
 ## examples-run: run every example against the test server (part of c-test).
 examples-run: examples $(TESTSERVER)
 	tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; e=$(CBUILD)/examples; \
-	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4'
+	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4; \
+	  $$e/poll_loop $$b 10'
 
 ## c-bench: poll cost (empty, 100 idle requests) and callback throughput (1 conn x 100
 ## streams) of the release library, next to the same loop on the Rust EventSink API.
