@@ -634,6 +634,8 @@ pub extern "C" fn h2o_client_submit(
         if let Some(e) = state.sync_error.lock().take() {
             drop(registry);
             let r = match h2o_result::from_kind(e.kind()) {
+                // Lost a race with h2o_client_close: report it as such.
+                _ if shared.closed.load(Ordering::Acquire) => h2o_result::UseAfterClose,
                 h2o_result::Closed => h2o_result::UseAfterClose,
                 r => r,
             };

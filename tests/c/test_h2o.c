@@ -1015,6 +1015,53 @@ static void test_many_threads_submitting(void) {
     h2o_client_free(c);
 }
 
+static atomic_int g_race_ok_submits, g_race_completes;
+
+static void race_complete(void *ud, h2o_result result, const h2o_error_t *err) {
+    (void)ud;
+    (void)result;
+    (void)err;
+    atomic_fetch_add(&g_race_completes, 1);
+}
+
+static void *race_submitter(void *arg) {
+    h2o_client_t *c = arg;
+    h2o_callbacks_t cbs = {NULL, NULL, NULL, NULL, race_complete};
+    for (;;) {
+        h2o_request_t *req = NULL;
+        if (h2o_request_new("GET", url("/delay/20"), &req) != H2O_RESULT_OK) return (void *)1;
+        h2o_request_set_callbacks(req, &cbs, NULL);
+        h2o_result rc = h2o_client_submit(c, req, NULL);
+        h2o_request_free(req);
+        if (rc == H2O_RESULT_OK) atomic_fetch_add(&g_race_ok_submits, 1);
+        else if (rc == H2O_RESULT_USE_AFTER_CLOSE) return NULL;
+        else return (void *)2;
+    }
+}
+
+/* Threads submit while another closes: every submit returns OK or USE_AFTER_CLOSE, each
+ * OK gets exactly one completion, and none arrives after close returned. */
+static void test_submit_racing_close(void) {
+    h2o_client_t *c = new_client();
+    atomic_store(&g_race_ok_submits, 0);
+    atomic_store(&g_race_completes, 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, race_submitter, c);
+    sleep_ms(100);
+    OK(h2o_client_close(c));
+    int at_close = atomic_load(&g_race_completes);
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        CHECK(ret == NULL);
+    }
+    sleep_ms(100);
+    CHECK(atomic_load(&g_race_ok_submits) > 0);
+    CHECK_EQ(atomic_load(&g_race_completes), at_close);
+    CHECK_EQ(atomic_load(&g_race_completes), atomic_load(&g_race_ok_submits));
+    h2o_client_free(c);
+}
+
 typedef struct {
     h2o_client_t *c;
     atomic_int left, done;
@@ -1120,6 +1167,7 @@ static const test_t TESTS[] = {
     T(test_free_from_other_thread),
     T(test_many_threads_submitting),
     T(test_submit_from_callback),
+    T(test_submit_racing_close),
     T(test_multiplex_100),
     T(test_null_callbacks_members),
 };
