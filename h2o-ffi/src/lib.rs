@@ -31,5 +31,5 @@ pub use result::*;
 /// ```
 #[no_mangle]
 pub extern "C" fn h2o_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    panic::ffi_boundary!(concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }
