@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check
+.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check \
+	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
+	examples examples-run install install-check uninstall c-bench
 
 all: build
 
@@ -22,7 +24,7 @@ deps:
 	./scripts/install-deps.sh
 
 ## test: install what tests need, then lint and run every test.
-test: deps lint unit
+test: deps lint unit c-test
 
 lint: fmt-check clippy
 
@@ -45,3 +47,135 @@ bench:
 
 clean:
 	$(CARGO) clean
+
+## ---------------------------------------------------------------------------------------
+## C ABI (h2o-ffi): libh2o-client.so / .a, include/h2o.h, C tests, examples, install.
+## Installed names avoid Debian's libh2o (the h2o server): see h2o-ffi/README.md.
+FFI_PROFILE ?= debug
+FFI_TARGET := target/$(FFI_PROFILE)
+FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+CBUILD := build/c
+CLIB := $(CBUILD)/lib
+CC ?= cc
+CXX ?= c++
+C_WARN := -Wall -Wextra -pedantic -Werror
+C_LINK := -L$(CLIB) -lh2o-client -Wl,-rpath,$(abspath $(CLIB)) -lpthread
+TESTSERVER := target/debug/h2o-testserver
+VALGRIND ?= valgrind
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+## ffi: build the library and stage it under build/c/lib as libh2o-client.so.0 (its soname).
+ffi:
+	$(CARGO) build -p h2o-ffi $(if $(filter release,$(FFI_PROFILE)),--release)
+	mkdir -p $(CLIB)
+	ln -sf $(abspath $(FFI_TARGET))/libh2o.so $(CLIB)/libh2o-client.so.0
+	ln -sf libh2o-client.so.0 $(CLIB)/libh2o-client.so
+	ln -sf $(abspath $(FFI_TARGET))/libh2o.a $(CLIB)/libh2o-client.a
+
+## header: regenerate include/h2o.h from h2o-ffi (cbindgen, see h2o-ffi/cbindgen.toml).
+header:
+	cbindgen --config h2o-ffi/cbindgen.toml --crate h2o-ffi --output include/h2o.h h2o-ffi
+
+## header-check: fail when the committed include/h2o.h differs from a fresh generation.
+header-check:
+	@tmp=$$(mktemp --suffix=.h) && \
+	cbindgen --quiet --config h2o-ffi/cbindgen.toml --crate h2o-ffi --output $$tmp h2o-ffi && \
+	if diff -u include/h2o.h $$tmp; then echo "header-check: include/h2o.h is up to date"; rm -f $$tmp; \
+	else rm -f $$tmp; echo "header-check: include/h2o.h is stale: run 'make header'" >&2; exit 1; fi
+
+## c-header-test: the header compiles as C99 and C++11 with -Wall -Wextra -pedantic -Werror;
+## a C++ program links and runs against the library.
+c-header-test: ffi
+	$(CC) -std=c99 $(C_WARN) -Iinclude -c tests/c/header_c.c -o $(CBUILD)/header_c.o
+	$(CXX) -std=c++11 $(C_WARN) -Iinclude tests/c/header_cpp.cpp -o $(CBUILD)/header_cpp $(C_LINK)
+	$(CBUILD)/header_cpp
+
+$(TESTSERVER):
+	$(CARGO) build -p h2o-testserver
+
+## c-test: everything the C side promises: header, plain run, ASan+UBSan run, valgrind run.
+c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols examples-run install-check
+
+c-test-plain: ffi $(TESTSERVER)
+	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
+	tests/c/run.sh $(CBUILD)/test_h2o
+	H2O_TEST_RUNTIME_THREADS=2 tests/c/run.sh $(CBUILD)/test_h2o
+
+c-test-asan: ffi $(TESTSERVER)
+	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o_asan $(C_LINK)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(abspath tests/c/lsan.supp):print_suppressions=0 \
+	  tests/c/run.sh $(CBUILD)/test_h2o_asan
+
+c-test-valgrind: c-test-plain
+	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
+	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_h2o
+
+## c-symbols: the shared library exports only h2o_* symbols.
+c-symbols: ffi
+	@bad=$$(nm -D --defined-only $(CLIB)/libh2o-client.so.0 | awk '{print $$3}' | grep -v '^h2o_' || true); \
+	if [ -n "$$bad" ]; then echo "c-symbols: non-h2o_ exports:" >&2; echo "$$bad" >&2; exit 1; fi; \
+	echo "c-symbols: $$(nm -D --defined-only $(CLIB)/libh2o-client.so.0 | wc -l) exports, all h2o_*; soname $$(readelf -d $(CLIB)/libh2o-client.so.0 | sed -n 's/.*soname: \[\(.*\)\]/\1/p')"
+
+## examples: build examples/c/*.c into build/c/examples (run them with tests/c/run.sh).
+examples: ffi
+	mkdir -p $(CBUILD)/examples
+	for f in examples/c/*.c; do \
+	  $(CC) -std=gnu11 $(C_WARN) -O2 -Iinclude $$f -o $(CBUILD)/examples/$$(basename $$f .c) $(C_LINK) || exit 1; \
+	done
+
+## examples-run: run every example against the test server (part of c-test).
+examples-run: examples $(TESTSERVER)
+	tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; e=$(CBUILD)/examples; \
+	  $$e/get $$b/hello >/dev/null; $$e/multiplex $$b 100; $$e/game_loop $$b 600; $$e/upload $$b/sha256 4; \
+	  $$e/poll_loop $$b 10'
+
+## c-bench: poll cost (empty, 100 idle requests) and callback throughput (1 conn x 100
+## streams) of the release library, next to the same loop on the Rust EventSink API.
+c-bench:
+	$(CARGO) build --release -p h2o-ffi -p h2o-testserver --example bench_rust
+	$(MAKE) --no-print-directory ffi FFI_PROFILE=release CLIB=$(CBUILD)/lib-release
+	$(CC) -std=gnu11 $(C_WARN) -O2 -Iinclude tests/c/bench.c -o $(CBUILD)/bench \
+	  -L$(CBUILD)/lib-release -lh2o-client -Wl,-rpath,$(abspath $(CBUILD)/lib-release) -lpthread
+	H2O_TESTSERVER=target/release/h2o-testserver tests/c/run.sh sh -c 'set -e; b=http://127.0.0.1:$$H2O_TEST_PORT; \
+	  for p in /bytes/16384 /hello; do $(CBUILD)/bench $$b 20000 $$p; target/release/examples/bench_rust $$b 20000 $$p; done'
+
+## install: PREFIX=/usr/local (default) [DESTDIR=] [INSTALL_PROFILE=release|debug]:
+## lib/libh2o-client.so.$(FFI_VERSION) (+ .so.0, .so links), lib/libh2o-client.a,
+## include/h2o-client/h2o.h, lib/pkgconfig/h2o-client.pc.
+INSTALL_PROFILE ?= release
+install: FFI_PROFILE = $(INSTALL_PROFILE)
+install: FFI_TARGET = target/$(INSTALL_PROFILE)
+install: ffi
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/h2o-client
+	install -m 755 $(FFI_TARGET)/libh2o.so $(DESTDIR)$(LIBDIR)/libh2o-client.so.$(FFI_VERSION)
+	ln -sf libh2o-client.so.$(FFI_VERSION) $(DESTDIR)$(LIBDIR)/libh2o-client.so.0
+	ln -sf libh2o-client.so.0 $(DESTDIR)$(LIBDIR)/libh2o-client.so
+	install -m 644 $(FFI_TARGET)/libh2o.a $(DESTDIR)$(LIBDIR)/libh2o-client.a
+	install -m 644 include/h2o.h $(DESTDIR)$(INCLUDEDIR)/h2o-client/h2o.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(FFI_VERSION)|' \
+	  h2o-ffi/h2o-client.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/h2o-client.pc
+	@echo "installed libh2o-client $(FFI_VERSION) under $(DESTDIR)$(PREFIX)"
+
+## install-check: install (debug build) into a temp prefix, then build examples/c/get.c
+## against it with pkg-config, shared and static, and run both.
+install-check: $(TESTSERVER)
+	@set -e; d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	$(MAKE) --no-print-directory install PREFIX=$$d INSTALL_PROFILE=debug >/dev/null; \
+	export PKG_CONFIG_PATH=$$d/lib/pkgconfig; \
+	$(CC) examples/c/get.c -o $$d/get_shared $$(pkg-config --cflags --libs h2o-client) -lpthread; \
+	$(CC) examples/c/get.c -o $$d/get_static $$(pkg-config --cflags h2o-client) $$d/lib/libh2o-client.a \
+	  $$(pkg-config --static --libs-only-l h2o-client | sed 's/-lh2o-client//'); \
+	readelf -d $$d/get_shared | grep -q 'NEEDED.*libh2o-client.so.0'; \
+	! readelf -d $$d/get_static | grep -q 'libh2o-client'; \
+	LD_LIBRARY_PATH=$$d/lib tests/c/run.sh sh -c "$$d/get_shared http://127.0.0.1:\$$H2O_TEST_PORT/hello >/dev/null && \
+	  $$d/get_static http://127.0.0.1:\$$H2O_TEST_PORT/hello >/dev/null"; \
+	echo "install-check: installed layout, pkg-config, shared and static linking work"
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libh2o-client.so.$(FFI_VERSION) $(DESTDIR)$(LIBDIR)/libh2o-client.so.0 \
+	  $(DESTDIR)$(LIBDIR)/libh2o-client.so $(DESTDIR)$(LIBDIR)/libh2o-client.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/h2o-client.pc $(DESTDIR)$(INCLUDEDIR)/h2o-client/h2o.h
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/h2o-client

@@ -37,5 +37,16 @@ if [ ! -e "$policy" ] && ! dpkg -s "${server_pkgs[@]}" >/dev/null 2>&1; then
 fi
 apt_install "${server_pkgs[@]}"
 
+# The C API's tests (make c-test): a C and a C++ compiler (header check, ASan/UBSan build),
+# valgrind (memcheck run), binutils (nm/readelf for the export check).
+apt_install gcc g++ valgrind binutils
+
+# cbindgen regenerates include/h2o.h (make header, make header-check). Pinned: another
+# version may format the header differently and fail header-check.
+if ! command -v cbindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cbindgen" ]; then
+    echo "install-deps: cargo install cbindgen --locked --version 0.29.4"
+    cargo install cbindgen --locked --version 0.29.4
+fi
+
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -1,7 +1,26 @@
-//! C ABI of h2o (`libh2o`). The full API lands with the C ABI issue; for now it
-//! exports the version query so the library and header pipeline exist end to end.
+//! C ABI of h2o (`libh2o-client`): opaque handles (`h2o_config_t`, `h2o_client_t`,
+//! `h2o_request_t`), one result enum (`h2o_result`) with stable numbers, delivery by
+//! callbacks on the library's thread or by a poll queue, panics caught at every export.
+//! The header `include/h2o.h` is generated from this crate by cbindgen (see
+//! `cbindgen.toml`); README.md describes the threading model and installed names.
+
+// Exports are called from C, where every call is "unsafe": pointer validity is the
+// caller's documented contract (checked for NULL, never for liveness), as in rustls-ffi.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+mod panic;
+
+pub mod client;
+pub mod config;
+pub mod request;
+pub mod result;
 
 use std::ffi::c_char;
+
+pub use client::*;
+pub use config::*;
+pub use request::*;
+pub use result::*;
 
 /// The library version as a NUL-terminated static string, e.g. `"0.1.0"`.
 ///
@@ -12,5 +31,5 @@ use std::ffi::c_char;
 /// ```
 #[no_mangle]
 pub extern "C" fn h2o_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    panic::ffi_boundary!(concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }

@@ -1,0 +1,1005 @@
+//! `h2o_client_t`: submission, cancellation, the callback gate and the poll queue.
+//!
+//! Every request gets an [`FfiSink`] that the core calls on its runtime thread. Callback
+//! requests call C through the client's *gate*: a counter of running callbacks plus a
+//! closed flag, so `h2o_client_close` can stop new callbacks and wait for running ones.
+//! Poll requests push their events to the client's queue, drained by `h2o_client_poll`.
+//! Each request's terminal event goes out exactly once: whoever flips its `completed`
+//! flag (the sink, or `close` for requests the core has not finished) delivers it.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use h2o_core::client::{Consumed, EventSink, RequestHandle, ResponseEvent};
+use h2o_core::{Client, Config, Error, ErrorKind, Headers, Processed, Scope};
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::config::h2o_config_t;
+use crate::panic::{check_null, ffi_boundary};
+use crate::request::{h2o_header_t, h2o_request_t};
+use crate::result::{fail, h2o_result};
+
+/// `on_data` return value: keep going (the bytes are consumed).
+pub const H2O_DATA_CONTINUE: c_int = 0;
+/// `on_data` return value: pause. The flow-control credit of this chunk, and of every
+/// further chunk, is withheld until `h2o_client_resume`, so the server stops sending once
+/// the stream window is used up (chunks already in flight are still delivered).
+pub const H2O_DATA_PAUSE: c_int = 1;
+
+/// Called for each 1xx response (100 Continue, 103 Early Hints) with its fields. The
+/// `headers` array and the bytes it points to are valid only during the call.
+#[allow(non_camel_case_types)]
+pub type h2o_informational_cb = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        status: u16,
+        headers: *const h2o_header_t,
+        n: usize,
+    ),
+>;
+/// Called once with the final status and header fields (valid only during the call).
+#[allow(non_camel_case_types)]
+pub type h2o_head_cb = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        status: u16,
+        headers: *const h2o_header_t,
+        n: usize,
+    ),
+>;
+/// Called for each body chunk. `data` points into the received frame (no copy) and is
+/// valid only during the call. Return `H2O_DATA_CONTINUE` or `H2O_DATA_PAUSE`.
+#[allow(non_camel_case_types)]
+pub type h2o_data_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, data: *const u8, len: usize) -> c_int>;
+/// Called once with the trailer fields, if the response has trailers (valid only during
+/// the call).
+#[allow(non_camel_case_types)]
+pub type h2o_trailers_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, headers: *const h2o_header_t, n: usize)>;
+/// Called exactly once per submitted request, last: `result` is `H2O_RESULT_OK` when the
+/// response completed, otherwise the failure, with details in `error` (NULL on success;
+/// valid only during the call). Also called for cancelled requests and, with
+/// `H2O_RESULT_CANCELLED`, for requests still in flight when the client closes.
+#[allow(non_camel_case_types)]
+pub type h2o_complete_cb = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, result: h2o_result, error: *const h2o_error_t),
+>;
+
+/// The callbacks of a request (see `h2o_request_set_callbacks`). Any member may be NULL.
+///
+/// Thread: callbacks run on the library's runtime thread (one thread unless
+/// `h2o_config_set_runtime_threads` says otherwise); the callbacks of one request never
+/// run concurrently and come in order: informational*, head, data*, trailers?, complete.
+/// A callback may call any h2o function, including `h2o_client_free` on its own client,
+/// but must not block for long (it holds up every request of the client), and must not
+/// wait in `h2o_client_poll` or on another thread's call that waits for callbacks
+/// (`h2o_client_close`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct h2o_callbacks_t {
+    /// 1xx responses.
+    pub on_informational: h2o_informational_cb,
+    /// The final response head.
+    pub on_head: h2o_head_cb,
+    /// Each body chunk.
+    pub on_data: h2o_data_cb,
+    /// Trailer fields.
+    pub on_trailers: h2o_trailers_cb,
+    /// The end of the request (exactly once).
+    pub on_complete: h2o_complete_cb,
+}
+
+/// Details of a failed request.
+///
+/// Lifetime: owned by the library; valid during the `on_complete` call, or until the
+/// event carrying it is released with `h2o_event_release`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct h2o_error_t {
+    /// The same value as the `result` reported with it.
+    pub result: h2o_result,
+    /// Whether `h2_error_code` is set (protocol errors, resets, GOAWAY).
+    pub has_h2_error_code: bool,
+    /// The RFC 9113 error code, e.g. 0x8 CANCEL, 0x7 REFUSED_STREAM.
+    pub h2_error_code: u32,
+    /// Whether the server reported it (RST_STREAM, GOAWAY) rather than this client.
+    pub is_remote: bool,
+    /// Whether it ended the whole connection rather than only this stream.
+    pub connection_scope: bool,
+    /// False when the server provably did not process the request (safe to retry).
+    pub maybe_processed: bool,
+    /// A NUL-terminated English detail message.
+    pub message: *const c_char,
+    /// Length of `message` without the NUL.
+    pub message_len: usize,
+}
+
+/// What kind of event an `h2o_event_t` is.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum h2o_event_kind {
+    /// A 1xx response: `status`, `headers`.
+    Informational = 1,
+    /// The final response head: `status`, `headers`.
+    Head = 2,
+    /// A body chunk: `data`, `data_len`. Its flow-control credit returns on release.
+    Data = 3,
+    /// Trailer fields: `headers`.
+    Trailers = 4,
+    /// The end of the request (exactly once, last): `result`, `error` (NULL on success).
+    Complete = 5,
+}
+
+/// One event from `h2o_client_poll`. Fields not used by the `kind` are 0/NULL.
+///
+/// Ownership: the pointers belong to the library and stay valid until the event is
+/// passed to `h2o_event_release`, which every polled event must be, exactly once (also
+/// after the client was closed or freed).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct h2o_event_t {
+    /// What happened.
+    pub kind: h2o_event_kind,
+    /// The id `h2o_client_submit` returned for the request.
+    pub request_id: u64,
+    /// The request's userdata (`h2o_request_set_userdata`).
+    pub userdata: *mut c_void,
+    /// HTTP status (INFORMATIONAL, HEAD).
+    pub status: u16,
+    /// Header fields (INFORMATIONAL, HEAD, TRAILERS).
+    pub headers: *const h2o_header_t,
+    /// Number of `headers`.
+    pub headers_len: usize,
+    /// Body bytes (DATA).
+    pub data: *const u8,
+    /// Number of body bytes (DATA).
+    pub data_len: usize,
+    /// The outcome (COMPLETE); `H2O_RESULT_OK` otherwise.
+    pub result: h2o_result,
+    /// Details of a failure (COMPLETE with result != OK), else NULL.
+    pub error: *const h2o_error_t,
+    /// Library-private; do not touch.
+    pub internal: *mut c_void,
+}
+
+/// An HTTP/2 client (opaque): connections to any number of origins, run by the library's
+/// own runtime thread. Create with `h2o_client_new`; end with `h2o_client_close` (stop)
+/// and `h2o_client_free` (release; closes first if needed).
+///
+/// Thread: every function taking a `const h2o_client_t *` is thread-safe (submit, cancel,
+/// resume and poll from any thread); `h2o_client_free` must be the last call on it.
+#[allow(non_camel_case_types)]
+pub struct h2o_client_t {
+    shared: Arc<Shared>,
+}
+
+#[derive(Copy, Clone)]
+pub(crate) struct Callbacks(pub h2o_callbacks_t);
+
+#[derive(Copy, Clone)]
+struct UserData(*mut c_void);
+// SAFETY: the library never dereferences userdata; it only hands it back to the C caller,
+// who is responsible for what it points to (documented per callback).
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+
+struct GateState {
+    closed: bool,
+    running: usize,
+}
+
+struct QueueState {
+    events: VecDeque<Queued>,
+    efd: c_int,
+    waiters: usize,
+}
+
+struct Queued {
+    req: Arc<ReqState>,
+    ev: ResponseEvent,
+}
+
+pub(crate) struct Shared {
+    core: RwLock<Option<Client>>,
+    closed: AtomicBool,
+    registry: Mutex<HashMap<u64, Arc<ReqState>>>,
+    gate: Mutex<GateState>,
+    gate_cv: Condvar,
+    queue: Mutex<QueueState>,
+    queue_cv: Condvar,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let efd = self.queue.get_mut().efd;
+        if efd >= 0 {
+            // SAFETY: the fd was created by eventfd() for this client and is closed once.
+            unsafe { libc::close(efd) };
+        }
+    }
+}
+
+#[derive(Default)]
+struct PauseState {
+    paused: bool,
+    held: usize,
+}
+
+struct ReqState {
+    id: AtomicU64,
+    handle: OnceLock<RequestHandle>,
+    callbacks: Option<Callbacks>,
+    userdata: UserData,
+    completed: AtomicBool,
+    pause: Mutex<PauseState>,
+    submit_thread: ThreadId,
+    sync_phase: AtomicBool,
+    sync_error: Mutex<Option<Error>>,
+}
+
+impl ReqState {
+    fn release(&self, n: usize) {
+        if let Some(h) = self.handle.get() {
+            h.release(n);
+        }
+    }
+}
+
+thread_local! {
+    /// The clients whose callbacks are running on this thread (innermost last).
+    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether this thread is inside a callback of any client.
+pub(crate) fn in_any_callback() -> bool {
+    IN_CALLBACK.with(|v| !v.borrow().is_empty())
+}
+
+fn own_callbacks(shared: &Shared) -> usize {
+    let key = shared as *const Shared as usize;
+    IN_CALLBACK.with(|v| v.borrow().iter().filter(|&&k| k == key).count())
+}
+
+struct CallbackScope(usize);
+
+impl CallbackScope {
+    fn enter(shared: &Shared) -> CallbackScope {
+        let key = shared as *const Shared as usize;
+        IN_CALLBACK.with(|v| v.borrow_mut().push(key));
+        CallbackScope(key)
+    }
+}
+
+impl Drop for CallbackScope {
+    fn drop(&mut self) {
+        IN_CALLBACK.with(|v| {
+            let mut v = v.borrow_mut();
+            if let Some(pos) = v.iter().rposition(|&k| k == self.0) {
+                v.remove(pos);
+            }
+        });
+    }
+}
+
+struct GateGuard<'a>(&'a Shared);
+
+impl Drop for GateGuard<'_> {
+    fn drop(&mut self) {
+        let mut g = self.0.gate.lock();
+        g.running -= 1;
+        if g.running == 0 {
+            self.0.gate_cv.notify_all();
+        }
+    }
+}
+
+impl Shared {
+    /// Runs `f` (which calls C) unless the gate is closed. Returns whether it ran.
+    fn through_gate(&self, f: impl FnOnce()) -> bool {
+        {
+            let mut g = self.gate.lock();
+            if g.closed {
+                return false;
+            }
+            g.running += 1;
+        }
+        let _guard = GateGuard(self);
+        let _scope = CallbackScope::enter(self);
+        f();
+        true
+    }
+
+    fn push(&self, q: Queued) {
+        let mut s = self.queue.lock();
+        let was_empty = s.events.is_empty();
+        s.events.push_back(q);
+        if was_empty && s.efd >= 0 {
+            let one: u64 = 1;
+            // SAFETY: efd is our eventfd; writing 8 bytes from a valid u64 is its protocol.
+            unsafe { libc::write(s.efd, (&one as *const u64).cast(), 8) };
+        }
+        let wake = s.waiters > 0;
+        drop(s);
+        if wake {
+            self.queue_cv.notify_one();
+        }
+    }
+}
+
+/// Owns what a C view of headers / errors points into.
+fn c_headers(h: &Headers) -> Vec<h2o_header_t> {
+    h.entries()
+        .iter()
+        .map(|(n, v)| h2o_header_t {
+            name: n.as_ptr(),
+            name_len: n.len(),
+            value: v.as_ptr(),
+            value_len: v.len(),
+        })
+        .collect()
+}
+
+struct ErrorDetail {
+    c: h2o_error_t,
+    _msg: CString,
+}
+
+impl ErrorDetail {
+    fn new(e: &Error) -> ErrorDetail {
+        let msg = CString::new(e.to_string().replace('\0', " ")).unwrap_or_default();
+        let c = h2o_error_t {
+            result: h2o_result::from_kind(e.kind()),
+            has_h2_error_code: e.code().is_some(),
+            h2_error_code: e.code().map(|c| c.to_u32()).unwrap_or(0),
+            is_remote: e.is_remote(),
+            connection_scope: e.scope() == Scope::Connection,
+            maybe_processed: e.processed() == Processed::Maybe,
+            message: msg.as_ptr(),
+            message_len: msg.as_bytes().len(),
+        };
+        ErrorDetail { c, _msg: msg }
+    }
+}
+
+fn closed_error() -> Error {
+    Error::new(ErrorKind::Cancelled, "the client was closed")
+}
+
+/// The sink the core calls for one request.
+struct FfiSink {
+    shared: Arc<Shared>,
+    req: Arc<ReqState>,
+    started: bool,
+}
+
+impl EventSink for FfiSink {
+    fn on_event(&mut self, event: ResponseEvent) -> Consumed {
+        std::panic::catch_unwind(AssertUnwindSafe(|| self.handle(event))).unwrap_or(Consumed::Now)
+    }
+}
+
+impl Drop for FfiSink {
+    fn drop(&mut self) {
+        // The core promises a terminal event; if a sink is dropped without one (runtime
+        // torn down), the request still completes exactly once.
+        if !self.req.completed.load(Ordering::Acquire) {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.handle(ResponseEvent::Error(closed_error()))
+            }));
+        }
+    }
+}
+
+impl FfiSink {
+    fn handle(&mut self, ev: ResponseEvent) -> Consumed {
+        let req = &self.req;
+        if req.sync_phase.load(Ordering::Acquire)
+            && std::thread::current().id() == req.submit_thread
+        {
+            // Failed inside h2o_client_submit: it returns the error; no callback runs.
+            if let ResponseEvent::Error(e) = ev {
+                *req.sync_error.lock() = Some(e);
+            }
+            req.completed.store(true, Ordering::Release);
+            return Consumed::Now;
+        }
+        if !self.started {
+            // The submitter holds the registry lock until the id is recorded.
+            self.started = true;
+            drop(self.shared.registry.lock());
+        }
+        if req.completed.load(Ordering::Acquire) {
+            return Consumed::Now;
+        }
+        match req.callbacks {
+            Some(cbs) => self.deliver_callback(&cbs.0, ev),
+            None => self.deliver_queue(ev),
+        }
+    }
+
+    fn deliver_callback(&mut self, cbs: &h2o_callbacks_t, ev: ResponseEvent) -> Consumed {
+        let ud = self.req.userdata.0;
+        let shared = &*self.shared;
+        match ev {
+            ResponseEvent::Informational { status, headers } => {
+                if let Some(f) = cbs.on_informational {
+                    let hs = c_headers(&headers);
+                    // SAFETY: a C function pointer supplied by the caller for this purpose;
+                    // the array and the bytes it points to live until after the call.
+                    shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) });
+                }
+                Consumed::Now
+            }
+            ResponseEvent::Head { status, headers } => {
+                if let Some(f) = cbs.on_head {
+                    let hs = c_headers(&headers);
+                    // SAFETY: as for on_informational.
+                    shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) });
+                }
+                Consumed::Now
+            }
+            ResponseEvent::Data(d) => {
+                let mut action = H2O_DATA_CONTINUE;
+                if let Some(f) = cbs.on_data {
+                    // SAFETY: caller-supplied callback; `d` outlives the call.
+                    shared.through_gate(|| action = unsafe { f(ud, d.as_ptr(), d.len()) });
+                }
+                let mut p = self.req.pause.lock();
+                if p.paused || action == H2O_DATA_PAUSE {
+                    p.paused = true;
+                    p.held += d.len();
+                    Consumed::Later
+                } else {
+                    Consumed::Now
+                }
+            }
+            ResponseEvent::Trailers(headers) => {
+                if let Some(f) = cbs.on_trailers {
+                    let hs = c_headers(&headers);
+                    // SAFETY: as for on_informational.
+                    shared.through_gate(|| unsafe { f(ud, hs.as_ptr(), hs.len()) });
+                }
+                Consumed::Now
+            }
+            ResponseEvent::Done | ResponseEvent::Error(_) => {
+                let detail = match &ev {
+                    ResponseEvent::Error(e) => Some(ErrorDetail::new(e)),
+                    _ => None,
+                };
+                let req = &self.req;
+                // Flip `completed` inside the gate: if the gate is closed, `close` owns
+                // the completion of this request.
+                shared.through_gate(|| {
+                    if req.completed.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    shared
+                        .registry
+                        .lock()
+                        .remove(&req.id.load(Ordering::Acquire));
+                    if let Some(f) = cbs.on_complete {
+                        let (r, p) = match &detail {
+                            Some(d) => (d.c.result, &d.c as *const h2o_error_t),
+                            None => (h2o_result::Ok, std::ptr::null()),
+                        };
+                        // SAFETY: caller-supplied callback; `detail` outlives the call.
+                        unsafe { f(ud, r, p) };
+                    }
+                });
+                Consumed::Now
+            }
+        }
+    }
+
+    fn deliver_queue(&mut self, ev: ResponseEvent) -> Consumed {
+        if ev.is_terminal() {
+            if self.req.completed.swap(true, Ordering::AcqRel) {
+                return Consumed::Now;
+            }
+            self.shared
+                .registry
+                .lock()
+                .remove(&self.req.id.load(Ordering::Acquire));
+        }
+        let later = matches!(ev, ResponseEvent::Data(_));
+        self.shared.push(Queued {
+            req: self.req.clone(),
+            ev,
+        });
+        if later {
+            Consumed::Later
+        } else {
+            Consumed::Now
+        }
+    }
+}
+
+fn client_ref<'a>(client: *const h2o_client_t) -> &'a h2o_client_t {
+    // SAFETY: callers check for NULL first; non-NULL clients come from `h2o_client_new`
+    // and stay alive until `h2o_client_free` (caller contract).
+    unsafe { &*client }
+}
+
+/// Creates a client and stores it in `*out`. `config` may be NULL for the defaults; it
+/// is copied. Starts the library's runtime thread.
+///
+/// Ownership: the caller owns `*out` and frees it with `h2o_client_free`.
+/// Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_INVALID_ARGUMENT`
+/// (a setting out of range: see `h2o_last_error_message()`), `H2O_RESULT_IO`.
+#[no_mangle]
+pub extern "C" fn h2o_client_new(
+    config: *const h2o_config_t,
+    out: *mut *mut h2o_client_t,
+) -> h2o_result {
+    ffi_boundary!({
+        check_null!(out);
+        let cfg = if config.is_null() {
+            Config::default()
+        } else {
+            // SAFETY: non-NULL configs come from `h2o_config_new` and are alive.
+            unsafe { (*config).inner.clone() }
+        };
+        let core = match Client::with_config(cfg) {
+            Ok(c) => c,
+            Err(e) => return fail(h2o_result::from_kind(e.kind()), &e.to_string()),
+        };
+        let shared = Arc::new(Shared {
+            core: RwLock::new(Some(core)),
+            closed: AtomicBool::new(false),
+            registry: Mutex::new(HashMap::new()),
+            gate: Mutex::new(GateState {
+                closed: false,
+                running: 0,
+            }),
+            gate_cv: Condvar::new(),
+            queue: Mutex::new(QueueState {
+                events: VecDeque::new(),
+                efd: -1,
+                waiters: 0,
+            }),
+            queue_cv: Condvar::new(),
+        });
+        // SAFETY: `out` is non-NULL and writable (caller contract).
+        unsafe { *out = Box::into_raw(Box::new(h2o_client_t { shared })) };
+        h2o_result::Ok
+    })
+}
+
+/// Submits `request` and stores its id in `*out_id` (`out_id` may be NULL).
+///
+/// The request's response is then delivered through its callbacks, or to
+/// `h2o_client_poll` if it has none. `request` stays owned by the caller (free it any
+/// time; keep it to write a streamed body).
+///
+/// Returns `H2O_RESULT_OK` when the request is on its way: then exactly one completion
+/// (`on_complete` / a COMPLETE event) follows. Any other result means it was not
+/// submitted and nothing will be delivered: `H2O_RESULT_NULL_ARGUMENT`,
+/// `H2O_RESULT_USE_AFTER_CLOSE`, `H2O_RESULT_ALREADY_SUBMITTED`,
+/// `H2O_RESULT_INVALID_ARGUMENT` (a header), `H2O_RESULT_CLOSED`.
+///
+/// Thread: any; also from inside a callback. Never blocks on the network.
+#[no_mangle]
+pub extern "C" fn h2o_client_submit(
+    client: *const h2o_client_t,
+    request: *mut h2o_request_t,
+    out_id: *mut u64,
+) -> h2o_result {
+    ffi_boundary!({
+        check_null!(client, request);
+        let shared = &client_ref(client).shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return fail(h2o_result::UseAfterClose, "the client is closed");
+        }
+        let Some(core) = shared.core.read().clone() else {
+            return fail(h2o_result::UseAfterClose, "the client is closed");
+        };
+        // SAFETY: non-NULL requests come from `h2o_request_new` and are alive.
+        let mut b = unsafe { &*request }.inner.lock();
+        if b.id.is_some() || b.request.is_none() {
+            return fail(
+                h2o_result::AlreadySubmitted,
+                "the request was already submitted",
+            );
+        }
+        let r = b.request.take().expect("checked above");
+        let state = Arc::new(ReqState {
+            id: AtomicU64::new(0),
+            handle: OnceLock::new(),
+            callbacks: b.callbacks,
+            userdata: UserData(b.userdata),
+            completed: AtomicBool::new(false),
+            pause: Mutex::new(PauseState::default()),
+            submit_thread: std::thread::current().id(),
+            sync_phase: AtomicBool::new(true),
+            sync_error: Mutex::new(None),
+        });
+        let sink = FfiSink {
+            shared: shared.clone(),
+            req: state.clone(),
+            started: false,
+        };
+        let mut registry = shared.registry.lock();
+        let handle = core.submit(r, sink);
+        state.sync_phase.store(false, Ordering::Release);
+        if let Some(e) = state.sync_error.lock().take() {
+            drop(registry);
+            let r = match h2o_result::from_kind(e.kind()) {
+                // Lost a race with h2o_client_close: report it as such.
+                _ if shared.closed.load(Ordering::Acquire) => h2o_result::UseAfterClose,
+                h2o_result::Closed => h2o_result::UseAfterClose,
+                r => r,
+            };
+            return fail(r, &e.to_string());
+        }
+        if state.completed.load(Ordering::Acquire) {
+            drop(registry);
+            return fail(h2o_result::Closed, "the request ended during submission");
+        }
+        let id = handle.id();
+        state.id.store(id, Ordering::Release);
+        let _ = state.handle.set(handle);
+        registry.insert(id, state);
+        drop(registry);
+        b.id = Some(id);
+        if !out_id.is_null() {
+            // SAFETY: non-NULL and writable (caller contract).
+            unsafe { *out_id = id };
+        }
+        h2o_result::Ok
+    })
+}
+
+fn lookup(client: *const h2o_client_t, id: u64) -> Result<Arc<ReqState>, h2o_result> {
+    if client.is_null() {
+        return Err(fail(h2o_result::NullArgument, "argument `client` is NULL"));
+    }
+    let shared = &client_ref(client).shared;
+    if shared.closed.load(Ordering::Acquire) {
+        return Err(fail(h2o_result::UseAfterClose, "the client is closed"));
+    }
+    shared.registry.lock().get(&id).cloned().ok_or_else(|| {
+        fail(
+            h2o_result::UnknownRequest,
+            &format!("no request {id} in flight"),
+        )
+    })
+}
+
+/// Cancels request `id` (RST_STREAM CANCEL if it is on the wire). Never blocks: it
+/// returns at once and the request then completes with `H2O_RESULT_CANCELLED` (unless it
+/// completed first). `H2O_RESULT_UNKNOWN_REQUEST` if it already completed.
+///
+/// Thread: any, including callbacks.
+#[no_mangle]
+pub extern "C" fn h2o_client_cancel(client: *const h2o_client_t, id: u64) -> h2o_result {
+    ffi_boundary!(match lookup(client, id) {
+        Ok(st) => {
+            if let Some(h) = st.handle.get() {
+                h.cancel();
+            }
+            h2o_result::Ok
+        }
+        Err(r) => r,
+    })
+}
+
+/// Resumes request `id` after its `on_data` returned `H2O_DATA_PAUSE`: the withheld
+/// flow-control credit goes back to the server. `H2O_RESULT_OK` also when it was not
+/// paused; `H2O_RESULT_UNKNOWN_REQUEST` if it already completed.
+///
+/// Thread: any, including callbacks. Never blocks.
+#[no_mangle]
+pub extern "C" fn h2o_client_resume(client: *const h2o_client_t, id: u64) -> h2o_result {
+    ffi_boundary!(match lookup(client, id) {
+        Ok(st) => {
+            let held = {
+                let mut p = st.pause.lock();
+                p.paused = false;
+                std::mem::take(&mut p.held)
+            };
+            st.release(held);
+            h2o_result::Ok
+        }
+        Err(r) => r,
+    })
+}
+
+fn close(shared: &Arc<Shared>) {
+    let own = own_callbacks(shared);
+    if !shared.closed.swap(true, Ordering::AcqRel) {
+        let core = shared.core.write().take();
+        if let Some(core) = core {
+            if own == 0 {
+                // Joins the runtime thread; in-flight requests complete (Cancelled)
+                // through the still-open gate.
+                core.close();
+            }
+            // Inside a callback the runtime cannot join itself: dropping the last
+            // reference closes it in the background.
+            drop(core);
+        }
+    }
+    {
+        let mut g = shared.gate.lock();
+        g.closed = true;
+        if own == 0 {
+            while g.running > 0 {
+                shared.gate_cv.wait(&mut g);
+            }
+        }
+    }
+    let left: Vec<Arc<ReqState>> = shared.registry.lock().drain().map(|(_, s)| s).collect();
+    for st in left {
+        if st.completed.swap(true, Ordering::AcqRel) {
+            continue;
+        }
+        match st.callbacks {
+            Some(cbs) => {
+                if let Some(f) = cbs.0.on_complete {
+                    let d = ErrorDetail::new(&closed_error());
+                    let _scope = CallbackScope::enter(shared);
+                    // SAFETY: caller-supplied callback; `d` outlives the call.
+                    unsafe { f(st.userdata.0, d.c.result, &d.c) };
+                }
+            }
+            None => shared.push(Queued {
+                req: st.clone(),
+                ev: ResponseEvent::Error(closed_error()),
+            }),
+        }
+    }
+    let _q = shared.queue.lock();
+    shared.queue_cv.notify_all();
+}
+
+/// Closes the client: GOAWAY on its connections; every request still in flight completes
+/// with `H2O_RESULT_CANCELLED` before this returns (callback requests get `on_complete`,
+/// poll requests a COMPLETE event, which `h2o_client_poll` still returns after close);
+/// the runtime thread is joined. Completions the runtime did not deliver by then are
+/// delivered by this call itself, on the calling thread. **After it returns, no callback of this client runs.**
+/// It waits for callbacks running on other threads to finish. Idempotent. Later calls on
+/// the client return `H2O_RESULT_USE_AFTER_CLOSE` (poll: once the queue is drained).
+///
+/// Thread: any. Inside one of this client's callbacks it does not wait for itself: the
+/// runtime winds down in the background after the callback returns (callbacks already
+/// running on other runtime threads, with runtime_threads > 1, may still finish).
+#[no_mangle]
+pub extern "C" fn h2o_client_close(client: *const h2o_client_t) -> h2o_result {
+    ffi_boundary!({
+        check_null!(client);
+        let shared = client_ref(client).shared.clone();
+        close(&shared);
+        h2o_result::Ok
+    })
+}
+
+/// Closes the client (see `h2o_client_close`) and frees it. NULL is ignored. Allowed
+/// inside the client's own callbacks. Events already polled stay valid until released.
+#[no_mangle]
+pub extern "C" fn h2o_client_free(client: *mut h2o_client_t) {
+    ffi_boundary!({
+        if !client.is_null() {
+            let shared = client_ref(client).shared.clone();
+            close(&shared);
+            // SAFETY: non-NULL clients come from `h2o_client_new` (Box::into_raw) and the
+            // caller frees each exactly once.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// What a polled event's pointers point into, until `h2o_event_release`.
+struct EventStore {
+    req: Arc<ReqState>,
+    ev: ResponseEvent,
+    headers: Vec<h2o_header_t>,
+    error: Option<ErrorDetail>,
+}
+
+fn to_c_event(q: Queued, out: *mut h2o_event_t) {
+    let mut store = Box::new(EventStore {
+        req: q.req,
+        ev: q.ev,
+        headers: Vec::new(),
+        error: None,
+    });
+    let mut e = h2o_event_t {
+        kind: h2o_event_kind::Complete,
+        request_id: store.req.id.load(Ordering::Acquire),
+        userdata: store.req.userdata.0,
+        status: 0,
+        headers: std::ptr::null(),
+        headers_len: 0,
+        data: std::ptr::null(),
+        data_len: 0,
+        result: h2o_result::Ok,
+        error: std::ptr::null(),
+        internal: std::ptr::null_mut(),
+    };
+    let s = &mut *store;
+    match &s.ev {
+        ResponseEvent::Informational { status, headers } => {
+            e.kind = h2o_event_kind::Informational;
+            e.status = *status;
+            s.headers = c_headers(headers);
+        }
+        ResponseEvent::Head { status, headers } => {
+            e.kind = h2o_event_kind::Head;
+            e.status = *status;
+            s.headers = c_headers(headers);
+        }
+        ResponseEvent::Data(d) => {
+            e.kind = h2o_event_kind::Data;
+            e.data = d.as_ptr();
+            e.data_len = d.len();
+        }
+        ResponseEvent::Trailers(headers) => {
+            e.kind = h2o_event_kind::Trailers;
+            s.headers = c_headers(headers);
+        }
+        ResponseEvent::Done => {}
+        ResponseEvent::Error(err) => {
+            let d = ErrorDetail::new(err);
+            e.result = d.c.result;
+            s.error = Some(d);
+        }
+    }
+    if !s.headers.is_empty() {
+        e.headers = s.headers.as_ptr();
+        e.headers_len = s.headers.len();
+    }
+    if let Some(d) = &s.error {
+        e.error = &d.c;
+    }
+    e.internal = Box::into_raw(store).cast();
+    // SAFETY: `out` points into the caller's array of at least `max` events.
+    unsafe { out.write(e) };
+}
+
+/// Fills `events[0..*out_n]` with up to `max` waiting events, oldest first.
+///
+/// `timeout_ms`: 0 returns at once (never blocks: the game-loop form); > 0 waits up to
+/// that long for the first event; < 0 waits until one arrives or the client is closed.
+/// Every returned event must be released with `h2o_event_release`; DATA events hold back
+/// their flow-control credit until then (a slow consumer slows the server).
+///
+/// Returns `H2O_RESULT_OK` (also when `*out_n` is 0), `H2O_RESULT_NULL_ARGUMENT`, or
+/// `H2O_RESULT_USE_AFTER_CLOSE` once the client is closed and the queue is empty.
+/// Thread: any (events go to whichever thread polls; usually one).
+#[no_mangle]
+pub extern "C" fn h2o_client_poll(
+    client: *const h2o_client_t,
+    events: *mut h2o_event_t,
+    max: usize,
+    timeout_ms: i32,
+    out_n: *mut usize,
+) -> h2o_result {
+    ffi_boundary!({
+        check_null!(client, out_n);
+        // SAFETY: non-NULL, writable (caller contract).
+        unsafe { *out_n = 0 };
+        if max > 0 && events.is_null() {
+            return fail(h2o_result::NullArgument, "argument `events` is NULL");
+        }
+        let shared = &client_ref(client).shared;
+        let mut s = shared.queue.lock();
+        if s.events.is_empty() && timeout_ms != 0 && max > 0 {
+            let deadline =
+                (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
+            s.waiters += 1;
+            while s.events.is_empty() && !shared.closed.load(Ordering::Acquire) {
+                match deadline {
+                    None => shared.queue_cv.wait(&mut s),
+                    Some(d) => {
+                        if shared.queue_cv.wait_until(&mut s, d).timed_out() {
+                            break;
+                        }
+                    }
+                }
+            }
+            s.waiters -= 1;
+        }
+        if s.events.is_empty() && shared.closed.load(Ordering::Acquire) {
+            return fail(
+                h2o_result::UseAfterClose,
+                "the client is closed and its queue is empty",
+            );
+        }
+        let n = max.min(s.events.len());
+        for i in 0..n {
+            let q = s.events.pop_front().expect("n <= len");
+            // SAFETY: i < n <= max, within the caller's array.
+            to_c_event(q, unsafe { events.add(i) });
+        }
+        if n > 0 && s.events.is_empty() && s.efd >= 0 {
+            let mut buf = 0u64;
+            // SAFETY: non-blocking read of our eventfd into a valid u64 (resets it).
+            unsafe { libc::read(s.efd, (&mut buf as *mut u64).cast(), 8) };
+        }
+        drop(s);
+        // SAFETY: non-NULL, writable (caller contract).
+        unsafe { *out_n = n };
+        h2o_result::Ok
+    })
+}
+
+/// Releases an event from `h2o_client_poll`: frees what its pointers point to and, for
+/// DATA, returns the flow-control credit. Its `internal` field is cleared, so a second
+/// release returns `H2O_RESULT_INVALID_STATE` instead of freeing twice.
+///
+/// Thread: any; also after the client was closed or freed.
+#[no_mangle]
+pub extern "C" fn h2o_event_release(event: *mut h2o_event_t) -> h2o_result {
+    ffi_boundary!({
+        check_null!(event);
+        // SAFETY: non-NULL and points to an h2o_event_t (caller contract); only the raw
+        // pointer field is read, so a garbage `kind` is never interpreted.
+        let slot = unsafe { std::ptr::addr_of_mut!((*event).internal) };
+        // SAFETY: `slot` is a valid field pointer (above).
+        let p = unsafe { slot.read() };
+        if p.is_null() {
+            return fail(
+                h2o_result::InvalidState,
+                "the event was already released (or never filled)",
+            );
+        }
+        // SAFETY: as above.
+        unsafe { slot.write(std::ptr::null_mut()) };
+        // SAFETY: `p` is the `internal` pointer of an event made by `to_c_event`
+        // (Box::into_raw) and is released once (the field was cleared above).
+        let store = unsafe { Box::from_raw(p.cast::<EventStore>()) };
+        if let ResponseEvent::Data(d) = &store.ev {
+            store.req.release(d.len());
+        }
+        h2o_result::Ok
+    })
+}
+
+/// Stores in `*out_fd` a file descriptor (an eventfd) that is readable while events wait
+/// in the poll queue: add it to epoll/poll/select, then call `h2o_client_poll` with
+/// timeout 0 until it returns no events. Created on first call; owned by the client
+/// (closed by `h2o_client_free`; do not close or read it yourself).
+/// Errors: `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_USE_AFTER_CLOSE`, `H2O_RESULT_IO`.
+#[no_mangle]
+pub extern "C" fn h2o_client_wakeup_fd(
+    client: *const h2o_client_t,
+    out_fd: *mut c_int,
+) -> h2o_result {
+    ffi_boundary!({
+        check_null!(client, out_fd);
+        let shared = &client_ref(client).shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return fail(h2o_result::UseAfterClose, "the client is closed");
+        }
+        let mut s = shared.queue.lock();
+        if s.efd < 0 {
+            // SAFETY: plain syscall with constant flags.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if fd < 0 {
+                return fail(
+                    h2o_result::Io,
+                    &format!("eventfd: {}", std::io::Error::last_os_error()),
+                );
+            }
+            if !s.events.is_empty() {
+                let one: u64 = 1;
+                // SAFETY: writing a valid u64 to our new eventfd.
+                unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+            }
+            s.efd = fd;
+        }
+        // SAFETY: non-NULL, writable (caller contract).
+        unsafe { *out_fd = s.efd };
+        h2o_result::Ok
+    })
+}

@@ -1,0 +1,1196 @@
+/* C tests of libh2o-client: every function, every error path, callbacks and poll mode,
+ * cancel/pause/close/free across threads. Needs H2O_TEST_PORT (an h2o-testserver on
+ * 127.0.0.1; tests/c/run.sh starts one). Usage: test_h2o [name-substring].
+ * The last line is "N passed, M failed"; the exit code is non-zero on any failure. */
+#define _GNU_SOURCE
+#include "h2o.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int g_failed_checks;
+static char g_base[128];
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "  check failed %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            g_failed_checks++;                                                        \
+            return;                                                                   \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                     \
+    do {                                                                                   \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                \
+        if (a_ != b_) {                                                                    \
+            fprintf(stderr, "  check failed %s:%d: %s == %s (%lld vs %lld) last error: %s\n", \
+                    __FILE__, __LINE__, #a, #b, a_, b_, h2o_last_error_message());         \
+            g_failed_checks++;                                                             \
+            return;                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#define OK(call) CHECK_EQ((call), H2O_RESULT_OK)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *url(const char *path) {
+    static __thread char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", g_base, path);
+    return buf;
+}
+
+/* ---------- a response collected by callbacks ---------- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int status;
+    size_t body_len;
+    char body[4096];
+    int heads, trailers, completes, data_calls;
+    char trailer_name[64], trailer_value[64];
+    h2o_result result;
+    char error_message[256];
+    int pause_first; /* on_data returns PAUSE on the first chunk */
+    int slow_data_us; /* on_data sleeps this long (callbacks in flight during close) */
+    atomic_int entered; /* on_data calls started */
+    h2o_client_t *free_client_in_head; /* h2o_client_free from on_head */
+    h2o_client_t *free_client_in_data;
+    atomic_int *after_close; /* set: a callback ran after close returned */
+    atomic_int *violations;
+} resp_t;
+
+static void resp_init(resp_t *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->result = (h2o_result)-1;
+}
+
+static void resp_destroy(resp_t *r) {
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+static void check_after_close(resp_t *r) {
+    if (r->after_close && atomic_load(r->after_close) && r->violations)
+        atomic_fetch_add(r->violations, 1);
+}
+
+static void on_head(void *ud, uint16_t status, const h2o_header_t *h, size_t n) {
+    resp_t *r = ud;
+    (void)h;
+    (void)n;
+    check_after_close(r);
+    pthread_mutex_lock(&r->mu);
+    r->status = status;
+    r->heads++;
+    pthread_mutex_unlock(&r->mu);
+    if (r->free_client_in_head) {
+        h2o_client_t *c = r->free_client_in_head;
+        r->free_client_in_head = NULL;
+        h2o_client_free(c);
+    }
+}
+
+static int on_data(void *ud, const uint8_t *data, size_t len) {
+    resp_t *r = ud;
+    check_after_close(r);
+    atomic_fetch_add(&r->entered, 1);
+    if (r->slow_data_us) usleep((useconds_t)r->slow_data_us);
+    check_after_close(r);
+    pthread_mutex_lock(&r->mu);
+    size_t room = sizeof r->body - 1 - (r->body_len < sizeof r->body ? r->body_len : sizeof r->body - 1);
+    memcpy(r->body + (r->body_len < sizeof r->body - 1 ? r->body_len : sizeof r->body - 1), data,
+           len < room ? len : room);
+    r->body_len += len;
+    r->data_calls++;
+    int first = r->data_calls == 1;
+    pthread_mutex_unlock(&r->mu);
+    if (r->free_client_in_data) {
+        h2o_client_t *c = r->free_client_in_data;
+        r->free_client_in_data = NULL;
+        h2o_client_free(c);
+    }
+    return (r->pause_first && first) ? H2O_DATA_PAUSE : H2O_DATA_CONTINUE;
+}
+
+static void on_trailers(void *ud, const h2o_header_t *h, size_t n) {
+    resp_t *r = ud;
+    check_after_close(r);
+    pthread_mutex_lock(&r->mu);
+    r->trailers++;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].name_len == 9 && memcmp(h[i].name, "x-trailer", 9) == 0) {
+            snprintf(r->trailer_name, sizeof r->trailer_name, "%.*s", (int)h[i].name_len, (const char *)h[i].name);
+            snprintf(r->trailer_value, sizeof r->trailer_value, "%.*s", (int)h[i].value_len, (const char *)h[i].value);
+        }
+        if (h[i].name_len == 16 && memcmp(h[i].name, "x-received-bytes", 16) == 0)
+            snprintf(r->trailer_value, sizeof r->trailer_value, "%.*s", (int)h[i].value_len, (const char *)h[i].value);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void on_complete(void *ud, h2o_result result, const h2o_error_t *err) {
+    resp_t *r = ud;
+    check_after_close(r);
+    pthread_mutex_lock(&r->mu);
+    r->completes++;
+    r->result = result;
+    if (err) {
+        snprintf(r->error_message, sizeof r->error_message, "%s", err->message);
+        if (err->result != result && r->violations) atomic_fetch_add(r->violations, 1);
+    }
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static const h2o_callbacks_t CALLBACKS = {NULL, on_head, on_data, on_trailers, on_complete};
+
+/* Waits until the response completed; 0 on timeout. */
+static int resp_wait(resp_t *r, double timeout_s) {
+    double end = now_s() + timeout_s;
+    pthread_mutex_lock(&r->mu);
+    while (r->completes == 0 && now_s() < end) {
+        pthread_mutex_unlock(&r->mu);
+        sleep_ms(2);
+        pthread_mutex_lock(&r->mu);
+    }
+    int done = r->completes > 0;
+    pthread_mutex_unlock(&r->mu);
+    return done;
+}
+
+static h2o_result submit_cb(h2o_client_t *c, const char *method, const char *path, resp_t *r, uint64_t *id) {
+    h2o_request_t *req = NULL;
+    h2o_result rc = h2o_request_new(method, url(path), &req);
+    if (rc != H2O_RESULT_OK) return rc;
+    rc = h2o_request_set_callbacks(req, &CALLBACKS, r);
+    if (rc == H2O_RESULT_OK) rc = h2o_client_submit(c, req, id);
+    h2o_request_free(req);
+    return rc;
+}
+
+/* A client with the defaults; H2O_TEST_RUNTIME_THREADS=N runs the suite on N runtime
+ * threads (make c-test-plain runs it with 1 and with 2). */
+static h2o_client_t *new_client(void) {
+    h2o_client_t *c = NULL;
+    h2o_config_t *cfg = NULL;
+    const char *threads = getenv("H2O_TEST_RUNTIME_THREADS");
+    if (h2o_config_new(&cfg) != H2O_RESULT_OK) return NULL;
+    if (threads) h2o_config_set_runtime_threads(cfg, (size_t)atoi(threads));
+    h2o_result rc = h2o_client_new(cfg, &c);
+    h2o_config_free(cfg);
+    return rc == H2O_RESULT_OK ? c : NULL;
+}
+
+/* ---------- tests ---------- */
+
+static void test_version(void) {
+    CHECK(h2o_version() != NULL);
+    CHECK(strcmp(h2o_version(), H2O_VERSION_STRING) == 0);
+}
+
+static void test_strerror(void) {
+    uint32_t codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+                        100, 101, 102, 103, 104, 105, 106, 107, 199};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *s = h2o_strerror(codes[i]);
+        CHECK(s != NULL && s[0] != '\0');
+        CHECK(strcmp(s, "unknown result code") != 0);
+    }
+    CHECK(strcmp(h2o_strerror(H2O_RESULT_OK), "ok") == 0);
+    CHECK(strcmp(h2o_strerror(12345), "unknown result code") == 0);
+    CHECK_EQ(H2O_RESULT_CANCELLED, 13);
+    CHECK_EQ(H2O_RESULT_PING_TIMEOUT, 18);
+    CHECK_EQ(H2O_RESULT_NULL_ARGUMENT, 100);
+    CHECK_EQ(H2O_RESULT_PANIC, 103);
+}
+
+static void test_null_arguments(void) {
+    const h2o_result N = H2O_RESULT_NULL_ARGUMENT;
+    h2o_config_t *cfg = NULL;
+    h2o_request_t *req = NULL;
+    h2o_client_t *cl = NULL;
+    uint64_t id = 0;
+    size_t n = 0;
+    int fd = 0;
+    h2o_event_t ev;
+    CHECK_EQ(h2o_config_new(NULL), N);
+    CHECK(strstr(h2o_last_error_message(), "out") != NULL);
+    CHECK_EQ(h2o_config_validate(NULL), N);
+    CHECK_EQ(h2o_config_set_header_table_size(NULL, 1), N);
+    CHECK_EQ(h2o_config_set_runtime_threads(NULL, 1), N);
+    CHECK_EQ(h2o_config_set_adaptive_window(NULL, false), N);
+    CHECK_EQ(h2o_request_new(NULL, "http://x/", &req), N);
+    CHECK_EQ(h2o_request_new("GET", NULL, &req), N);
+    CHECK_EQ(h2o_request_new("GET", "http://x/", NULL), N);
+    CHECK(req == NULL);
+    OK(h2o_request_new("GET", "http://x/", &req));
+    CHECK_EQ(h2o_request_add_header(NULL, (const uint8_t *)"a", 1, (const uint8_t *)"b", 1), N);
+    CHECK_EQ(h2o_request_add_header(req, NULL, 1, (const uint8_t *)"b", 1), N);
+    CHECK_EQ(h2o_request_add_header(req, (const uint8_t *)"a", 1, NULL, 1), N);
+    OK(h2o_request_add_header(req, (const uint8_t *)"a", 1, NULL, 0)); /* empty value */
+    CHECK_EQ(h2o_request_set_body(NULL, (const uint8_t *)"x", 1), N);
+    CHECK_EQ(h2o_request_set_body(req, NULL, 5), N);
+    CHECK_EQ(h2o_request_set_body_stream(NULL), N);
+    CHECK_EQ(h2o_request_set_priority(NULL, 1, true), N);
+    CHECK_EQ(h2o_request_set_lane(NULL, 1), N);
+    CHECK_EQ(h2o_request_set_callbacks(NULL, &CALLBACKS, NULL), N);
+    CHECK_EQ(h2o_request_set_callbacks(req, NULL, NULL), N);
+    CHECK_EQ(h2o_request_set_userdata(NULL, NULL), N);
+    CHECK_EQ(h2o_request_id(NULL, &id), N);
+    CHECK_EQ(h2o_request_id(req, NULL), N);
+    CHECK_EQ(h2o_request_write(NULL, (const uint8_t *)"x", 1), N);
+    CHECK_EQ(h2o_request_try_write(NULL, (const uint8_t *)"x", 1), N);
+    CHECK_EQ(h2o_request_finish(NULL), N);
+    CHECK_EQ(h2o_client_new(NULL, NULL), N);
+    CHECK_EQ(h2o_client_submit(NULL, req, &id), N);
+    cl = new_client();
+    CHECK(cl != NULL);
+    CHECK_EQ(h2o_client_submit(cl, NULL, &id), N);
+    CHECK_EQ(h2o_client_cancel(NULL, 1), N);
+    CHECK_EQ(h2o_client_resume(NULL, 1), N);
+    CHECK_EQ(h2o_client_close(NULL), N);
+    CHECK_EQ(h2o_client_poll(NULL, &ev, 1, 0, &n), N);
+    CHECK_EQ(h2o_client_poll(cl, NULL, 1, 0, &n), N);
+    CHECK_EQ(h2o_client_poll(cl, &ev, 1, 0, NULL), N);
+    OK(h2o_client_poll(cl, NULL, 0, 0, &n)); /* max 0: events may be NULL */
+    CHECK_EQ(h2o_event_release(NULL), N);
+    CHECK_EQ(h2o_client_wakeup_fd(NULL, &fd), N);
+    CHECK_EQ(h2o_client_wakeup_fd(cl, NULL), N);
+    h2o_config_free(NULL);
+    h2o_request_free(NULL);
+    h2o_client_free(NULL);
+    h2o_config_free(cfg);
+    h2o_request_free(req);
+    h2o_client_free(cl);
+}
+
+static void test_config(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_header_table_size(cfg, 8192));
+    OK(h2o_config_set_encoder_table_size(cfg, 2048));
+    OK(h2o_config_set_max_concurrent_streams(cfg, 50));
+    OK(h2o_config_set_initial_window_size(cfg, 1 << 20));
+    OK(h2o_config_set_connection_window_size(cfg, 4 << 20));
+    OK(h2o_config_set_max_frame_size(cfg, 32768));
+    OK(h2o_config_set_max_header_list_size(cfg, 64 << 10));
+    OK(h2o_config_set_max_continuation_frames(cfg, 0));
+    OK(h2o_config_set_adaptive_window(cfg, false));
+    OK(h2o_config_set_max_adaptive_window(cfg, 16 << 20));
+    OK(h2o_config_set_max_pending_requests(cfg, 1000));
+    OK(h2o_config_set_send_buffer_size(cfg, 128 << 10));
+    OK(h2o_config_set_write_high_water(cfg, 128 << 10));
+    OK(h2o_config_set_max_reset_streams_remembered(cfg, 100));
+    OK(h2o_config_set_runtime_threads(cfg, 2));
+    OK(h2o_config_set_max_retries(cfg, 1));
+    OK(h2o_config_validate(cfg));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    resp_t r;
+    resp_init(&r);
+    OK(submit_cb(c, "GET", "/hello", &r, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    h2o_client_free(c);
+    resp_destroy(&r);
+
+    OK(h2o_config_set_max_frame_size(cfg, 100));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "max_frame_size") != NULL);
+    c = NULL;
+    CHECK_EQ(h2o_client_new(cfg, &c), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    OK(h2o_config_set_max_frame_size(cfg, 16384));
+    OK(h2o_config_set_runtime_threads(cfg, 0));
+    CHECK_EQ(h2o_client_new(cfg, &c), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "runtime_threads") != NULL);
+    h2o_config_free(cfg);
+}
+
+static void test_config_from_json(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_from_json("{\"runtime_threads\": 2, \"proto\": {\"initial_window_size\": 65535},"
+                            " \"adaptive_window\": false, \"max_retries\": 0}",
+                            &cfg));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    OK(submit_cb(c, "GET", "/bytes/300000", &r, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.body_len, 300000);
+    h2o_client_free(c);
+    resp_destroy(&r);
+    const char *bad[] = {"[]", "{", "{\"no_such\": 1}", "{\"max_frame_size\": 1}", "{\"adaptive_window\": 3}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = NULL;
+        CHECK_EQ(h2o_config_from_json(bad[i], &cfg), H2O_RESULT_INVALID_ARGUMENT);
+        CHECK(cfg == NULL);
+        CHECK(h2o_last_error_message()[0] != '\0');
+    }
+    CHECK(strstr((h2o_config_from_json("{\"no_such\": 1}", &cfg), h2o_last_error_message()), "no_such") != NULL);
+    CHECK_EQ(h2o_config_from_json("{\"x\": \"\xff\"}", &cfg), H2O_RESULT_INVALID_UTF8);
+    CHECK_EQ(h2o_config_from_json(NULL, &cfg), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_from_json("{}", NULL), H2O_RESULT_NULL_ARGUMENT);
+}
+
+static void test_bad_urls_and_methods(void) {
+    const char *bad[] = {"", "localhost/x", "ftp://h/", "http://", "http://h:0/", "http://h:99999/",
+                         "http://u@h/", "http://h/a b", "http://[::1/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h2o_request_t *req = NULL;
+        CHECK_EQ(h2o_request_new("GET", bad[i], &req), H2O_RESULT_INVALID_URL);
+        CHECK(req == NULL);
+        CHECK(h2o_last_error_message()[0] != '\0');
+    }
+    h2o_request_t *req = NULL;
+    CHECK_EQ(h2o_request_new("BAD METHOD", "http://h/", &req), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK_EQ(h2o_request_new("", "http://h/", &req), H2O_RESULT_INVALID_ARGUMENT);
+    OK(h2o_request_new("PURGE", "http://h/", &req));
+    h2o_request_free(req);
+}
+
+static void test_invalid_utf8(void) {
+    h2o_request_t *req = NULL;
+    CHECK_EQ(h2o_request_new("GET", "http://h/\xff\xfe", &req), H2O_RESULT_INVALID_UTF8);
+    CHECK_EQ(h2o_request_new("G\xc3", "http://h/", &req), H2O_RESULT_INVALID_UTF8);
+    OK(h2o_request_new("GET", "http://h/", &req));
+    CHECK_EQ(h2o_request_add_header(req, (const uint8_t *)"\xff", 1, (const uint8_t *)"v", 1),
+             H2O_RESULT_INVALID_UTF8);
+    /* values are bytes: non-UTF-8 is allowed */
+    OK(h2o_request_add_header(req, (const uint8_t *)"x-bin", 5, (const uint8_t *)"\xff", 1));
+    h2o_request_free(req);
+}
+
+static void test_bad_headers(void) {
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", "http://h/", &req));
+    struct { const char *n, *v; } bad[] = {{"connection", "close"}, {"te", "gzip"}, {":path", "/"},
+                                          {"bad name", "x"}, {"x", "a\r\nb"}, {"Transfer-Encoding", "chunked"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ(h2o_request_add_header(req, (const uint8_t *)bad[i].n, strlen(bad[i].n),
+                                        (const uint8_t *)bad[i].v, strlen(bad[i].v)),
+                 H2O_RESULT_INVALID_ARGUMENT);
+    CHECK_EQ(h2o_request_add_header(req, (const uint8_t *)"", 0, (const uint8_t *)"x", 1),
+             H2O_RESULT_INVALID_ARGUMENT);
+    OK(h2o_request_add_header(req, (const uint8_t *)"te", 2, (const uint8_t *)"trailers", 8));
+    CHECK_EQ(h2o_request_set_priority(req, 8, false), H2O_RESULT_INVALID_ARGUMENT);
+    h2o_request_free(req);
+}
+
+static void test_get_callbacks(void) {
+    h2o_client_t *c = new_client();
+    CHECK(c != NULL);
+    resp_t r;
+    resp_init(&r);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", url("/hello"), &req));
+    OK(h2o_request_add_header(req, (const uint8_t *)"Accept", 6, (const uint8_t *)"*/*", 3));
+    OK(h2o_request_set_priority(req, 1, true));
+    OK(h2o_request_set_lane(req, 3));
+    OK(h2o_request_set_callbacks(req, &CALLBACKS, &r));
+    uint64_t id = 0, id2 = 0;
+    CHECK_EQ(h2o_request_id(req, &id2), H2O_RESULT_INVALID_STATE);
+    OK(h2o_client_submit(c, req, &id));
+    CHECK(id != 0);
+    OK(h2o_request_id(req, &id2));
+    CHECK_EQ(id, id2);
+    CHECK_EQ(h2o_client_submit(c, req, &id), H2O_RESULT_ALREADY_SUBMITTED);
+    CHECK_EQ(h2o_request_add_header(req, (const uint8_t *)"a", 1, (const uint8_t *)"b", 1),
+             H2O_RESULT_ALREADY_SUBMITTED);
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(r.heads, 1);
+    CHECK_EQ(r.body_len, 13);
+    CHECK(memcmp(r.body, "Hello, world!", 13) == 0);
+    sleep_ms(20);
+    CHECK_EQ(r.completes, 1);
+    /* completed: cancel and resume no longer know it */
+    CHECK_EQ(h2o_client_cancel(c, id), H2O_RESULT_UNKNOWN_REQUEST);
+    CHECK_EQ(h2o_client_resume(c, id), H2O_RESULT_UNKNOWN_REQUEST);
+    h2o_request_free(req);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_trailers_and_status(void) {
+    h2o_client_t *c = new_client();
+    resp_t r, s;
+    resp_init(&r);
+    resp_init(&s);
+    OK(submit_cb(c, "GET", "/trailers", &r, NULL));
+    OK(submit_cb(c, "GET", "/status/404", &s, NULL));
+    CHECK(resp_wait(&r, 20) && resp_wait(&s, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.trailers, 1);
+    CHECK(strcmp(r.trailer_value, "done") == 0);
+    CHECK(memcmp(r.body, "hello", 5) == 0);
+    CHECK_EQ(s.result, H2O_RESULT_OK);
+    CHECK_EQ(s.status, 404);
+    h2o_client_free(c);
+    resp_destroy(&r);
+    resp_destroy(&s);
+}
+
+static void test_post_body(void) {
+    h2o_client_t *c = new_client();
+    resp_t r;
+    resp_init(&r);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("POST", url("/sha256"), &req));
+    OK(h2o_request_set_body(req, (const uint8_t *)"abc", 3));
+    CHECK_EQ(h2o_request_set_body_stream(req), H2O_RESULT_INVALID_STATE);
+    OK(h2o_request_set_callbacks(req, &CALLBACKS, &r));
+    CHECK_EQ(h2o_request_write(req, (const uint8_t *)"x", 1), H2O_RESULT_INVALID_STATE);
+    OK(h2o_client_submit(c, req, NULL));
+    CHECK_EQ(h2o_request_write(req, (const uint8_t *)"x", 1), H2O_RESULT_INVALID_STATE);
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK(strstr(r.body, "\"len\":3") != NULL);
+    CHECK(strstr(r.body, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != NULL);
+    h2o_request_free(req);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_streamed_upload(void) {
+    h2o_client_t *c = new_client();
+    resp_t r;
+    resp_init(&r);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("POST", url("/echo"), &req));
+    OK(h2o_request_set_body_stream(req));
+    CHECK_EQ(h2o_request_set_body(req, (const uint8_t *)"x", 1), H2O_RESULT_INVALID_STATE);
+    OK(h2o_request_set_callbacks(req, &CALLBACKS, &r));
+    CHECK_EQ(h2o_request_write(req, (const uint8_t *)"x", 1), H2O_RESULT_INVALID_STATE); /* not yet submitted */
+    OK(h2o_client_submit(c, req, NULL));
+    static uint8_t chunk[10000];
+    size_t total = 0;
+    for (int i = 0; i < 50; i++) {
+        memset(chunk, 'a' + i % 26, sizeof chunk);
+        OK(h2o_request_write(req, chunk, sizeof chunk));
+        total += sizeof chunk;
+    }
+    OK(h2o_request_write(req, NULL, 0));
+    OK(h2o_request_finish(req));
+    CHECK_EQ(h2o_request_finish(req), H2O_RESULT_INVALID_STATE);
+    CHECK_EQ(h2o_request_write(req, chunk, 1), H2O_RESULT_INVALID_STATE);
+    CHECK(resp_wait(&r, 30));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.body_len, total);
+    CHECK_EQ(atoi(r.trailer_value), (int)total);
+    h2o_request_free(req);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_try_write_would_block(void) {
+    h2o_client_t *c = new_client();
+    resp_t r;
+    resp_init(&r);
+    h2o_request_t *req = NULL;
+    uint64_t id = 0;
+    /* /delay never reads the body: the buffers fill up */
+    OK(h2o_request_new("POST", url("/delay/60000"), &req));
+    OK(h2o_request_set_body_stream(req));
+    OK(h2o_request_set_callbacks(req, &CALLBACKS, &r));
+    OK(h2o_client_submit(c, req, &id));
+    static uint8_t chunk[256 << 10];
+    h2o_result rc = H2O_RESULT_OK;
+    int i;
+    for (i = 0; i < 400 && rc == H2O_RESULT_OK; i++) {
+        rc = h2o_request_try_write(req, chunk, sizeof chunk);
+        if (rc == H2O_RESULT_OK && i > 40) sleep_ms(1);
+    }
+    CHECK_EQ(rc, H2O_RESULT_WOULD_BLOCK);
+    OK(h2o_client_cancel(c, id));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_CANCELLED);
+    h2o_request_free(req); /* finishes a body nobody reads any more */
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_connect_error(void) {
+    h2o_client_t *c = new_client();
+    resp_t r;
+    resp_init(&r);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", "http://127.0.0.1:1/", &req));
+    OK(h2o_request_set_callbacks(req, &CALLBACKS, &r));
+    OK(h2o_client_submit(c, req, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_CONNECT);
+    CHECK(r.error_message[0] != '\0');
+    h2o_request_free(req);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_poll_mode(void) {
+    h2o_client_t *c = new_client();
+    h2o_request_t *req = NULL;
+    int tag = 42;
+    uint64_t id = 0;
+    OK(h2o_request_new("GET", url("/bytes/100000"), &req));
+    OK(h2o_request_set_userdata(req, &tag));
+    OK(h2o_client_submit(c, req, &id));
+    h2o_request_free(req);
+    int heads = 0, completes = 0;
+    size_t bytes = 0;
+    h2o_result result = (h2o_result)-1;
+    double end = now_s() + 30;
+    h2o_event_t evs[8];
+    while (completes == 0 && now_s() < end) {
+        size_t n = 0;
+        OK(h2o_client_poll(c, evs, 8, 100, &n));
+        for (size_t i = 0; i < n; i++) {
+            h2o_event_t *e = &evs[i];
+            CHECK_EQ(e->request_id, id);
+            CHECK(e->userdata == &tag);
+            switch (e->kind) {
+            case H2O_EVENT_KIND_HEAD:
+                heads++;
+                CHECK_EQ(e->status, 200);
+                CHECK(e->headers_len > 0 && e->headers != NULL);
+                break;
+            case H2O_EVENT_KIND_DATA:
+                CHECK(completes == 0);
+                for (size_t k = 0; k < e->data_len; k++) CHECK_EQ(e->data[k], (bytes + k) % 251);
+                bytes += e->data_len;
+                break;
+            case H2O_EVENT_KIND_COMPLETE:
+                completes++;
+                result = e->result;
+                CHECK(e->error == NULL);
+                break;
+            default:
+                break;
+            }
+            OK(h2o_event_release(e));
+            CHECK_EQ(h2o_event_release(e), H2O_RESULT_INVALID_STATE);
+        }
+    }
+    CHECK_EQ(completes, 1);
+    CHECK_EQ(heads, 1);
+    CHECK_EQ(result, H2O_RESULT_OK);
+    CHECK_EQ(bytes, 100000);
+    h2o_client_free(c);
+}
+
+static void test_poll_timeouts(void) {
+    h2o_client_t *c = new_client();
+    h2o_event_t ev;
+    size_t n = 99;
+    double t0 = now_s();
+    OK(h2o_client_poll(c, &ev, 1, 0, &n));
+    CHECK_EQ(n, 0);
+    CHECK(now_s() - t0 < 0.5);
+    t0 = now_s();
+    OK(h2o_client_poll(c, &ev, 1, 100, &n));
+    double dt = now_s() - t0;
+    CHECK_EQ(n, 0);
+    CHECK(dt >= 0.09 && dt < 5);
+    h2o_client_free(c);
+}
+
+static void *close_later(void *arg) {
+    sleep_ms(200);
+    h2o_client_close(arg);
+    return NULL;
+}
+
+static void test_poll_infinite_wait_ends_on_close(void) {
+    h2o_client_t *c = new_client();
+    pthread_t t;
+    pthread_create(&t, NULL, close_later, c);
+    h2o_event_t ev;
+    size_t n = 0;
+    CHECK_EQ(h2o_client_poll(c, &ev, 1, -1, &n), H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(n, 0);
+    pthread_join(t, NULL);
+    h2o_client_free(c);
+}
+
+static void test_wakeup_fd(void) {
+    h2o_client_t *c = new_client();
+    int fd = -1, fd2 = -2;
+    OK(h2o_client_wakeup_fd(c, &fd));
+    OK(h2o_client_wakeup_fd(c, &fd2));
+    CHECK(fd >= 0);
+    CHECK_EQ(fd, fd2);
+    struct pollfd p = {fd, POLLIN, 0};
+    CHECK_EQ(poll(&p, 1, 0), 0);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", url("/hello"), &req));
+    OK(h2o_client_submit(c, req, NULL));
+    h2o_request_free(req);
+    int completes = 0;
+    double end = now_s() + 30;
+    while (!completes && now_s() < end) {
+        p.revents = 0;
+        int pr = poll(&p, 1, 1000);
+        if (pr <= 0) continue;
+        h2o_event_t evs[4];
+        size_t n = 0;
+        do {
+            OK(h2o_client_poll(c, evs, 4, 0, &n));
+            for (size_t i = 0; i < n; i++) {
+                if (evs[i].kind == H2O_EVENT_KIND_COMPLETE) completes++;
+                OK(h2o_event_release(&evs[i]));
+            }
+        } while (n > 0);
+        /* drained: no longer readable */
+        p.revents = 0;
+        CHECK_EQ(poll(&p, 1, 0), 0);
+    }
+    CHECK_EQ(completes, 1);
+    h2o_client_free(c);
+}
+
+typedef struct {
+    h2o_client_t *c;
+    uint64_t id;
+} cancel_arg_t;
+
+static void *cancel_thread(void *arg) {
+    cancel_arg_t *a = arg;
+    sleep_ms(100);
+    h2o_result rc = h2o_client_cancel(a->c, a->id);
+    return (void *)(intptr_t)rc;
+}
+
+static void test_cancel_from_other_thread(void) {
+    h2o_client_t *c = new_client();
+    resp_t r;
+    resp_init(&r);
+    uint64_t id = 0;
+    OK(submit_cb(c, "GET", "/delay/30000", &r, &id));
+    cancel_arg_t a = {c, id};
+    pthread_t t;
+    double t0 = now_s();
+    pthread_create(&t, NULL, cancel_thread, &a);
+    void *ret;
+    pthread_join(t, &ret);
+    CHECK_EQ((intptr_t)ret, H2O_RESULT_OK);
+    CHECK(resp_wait(&r, 20));
+    CHECK(now_s() - t0 < 10);
+    CHECK_EQ(r.result, H2O_RESULT_CANCELLED);
+    CHECK_EQ(r.completes, 1);
+    CHECK_EQ(h2o_client_cancel(c, id), H2O_RESULT_UNKNOWN_REQUEST);
+    CHECK_EQ(h2o_client_cancel(c, 987654321), H2O_RESULT_UNKNOWN_REQUEST);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_pause_resume(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_initial_window_size(cfg, 65535));
+    OK(h2o_config_set_adaptive_window(cfg, false));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    r.pause_first = 1;
+    uint64_t id = 0;
+    const size_t total = 2000000;
+    OK(submit_cb(c, "GET", "/bytes/2000000", &r, &id));
+    double end = now_s() + 20;
+    while (atomic_load(&r.entered) == 0 && now_s() < end) sleep_ms(1);
+    sleep_ms(300); /* let whatever the window allows arrive */
+    pthread_mutex_lock(&r.mu);
+    size_t got = r.body_len;
+    int done = r.completes;
+    pthread_mutex_unlock(&r.mu);
+    /* paused: at most one stream window (plus a frame) arrives */
+    CHECK(got > 0);
+    CHECK(got <= 65535 + 16384);
+    CHECK_EQ(done, 0);
+    OK(h2o_client_resume(c, id));
+    CHECK(resp_wait(&r, 30));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.body_len, total);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+#define MANY 1000
+
+static atomic_int g_after_close, g_violations;
+static h2o_request_t *g_stream_req;
+
+static void test_close_with_1000_in_flight(void) {
+    h2o_client_t *c = new_client();
+    resp_t *rs = calloc(MANY, sizeof *rs);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    for (int i = 0; i < MANY; i++) {
+        resp_init(&rs[i]);
+        rs[i].after_close = &g_after_close;
+        rs[i].violations = &g_violations;
+        OK(submit_cb(c, "GET", i % 2 ? "/delay/30000" : "/bytes/1000000", &rs[i], NULL));
+    }
+    resp_t sr;
+    resp_init(&sr);
+    OK(h2o_request_new("POST", url("/echo"), &g_stream_req));
+    OK(h2o_request_set_body_stream(g_stream_req));
+    OK(h2o_request_set_callbacks(g_stream_req, &CALLBACKS, &sr));
+    OK(h2o_client_submit(c, g_stream_req, NULL));
+    OK(h2o_request_write(g_stream_req, (const uint8_t *)"x", 1));
+    sleep_ms(100);
+    double t0 = now_s();
+    OK(h2o_client_close(c));
+    atomic_store(&g_after_close, 1);
+    CHECK_EQ(sr.completes, 1);
+    CHECK_EQ(sr.result, H2O_RESULT_CANCELLED);
+    resp_destroy(&sr);
+    double dt = now_s() - t0;
+    int cancelled = 0;
+    for (int i = 0; i < MANY; i++) {
+        CHECK_EQ(rs[i].completes, 1);
+        if (rs[i].result == H2O_RESULT_CANCELLED) cancelled++;
+        else CHECK_EQ(rs[i].result, H2O_RESULT_OK);
+    }
+    CHECK(cancelled >= MANY / 2);
+    sleep_ms(100);
+    CHECK_EQ(atomic_load(&g_violations), 0);
+    fprintf(stderr, "  close with %d in flight: %.1f ms, %d cancelled\n", MANY, dt * 1e3, cancelled);
+    /* use after close */
+    resp_t r;
+    resp_init(&r);
+    CHECK_EQ(submit_cb(c, "GET", "/hello", &r, NULL), H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(h2o_client_cancel(c, 1), H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(h2o_client_resume(c, 1), H2O_RESULT_USE_AFTER_CLOSE);
+    int fd;
+    CHECK_EQ(h2o_client_wakeup_fd(c, &fd), H2O_RESULT_USE_AFTER_CLOSE);
+    h2o_event_t ev;
+    size_t n;
+    CHECK_EQ(h2o_client_poll(c, &ev, 1, 0, &n), H2O_RESULT_USE_AFTER_CLOSE);
+    OK(h2o_client_close(c)); /* idempotent */
+    h2o_client_free(c);
+    CHECK_EQ(r.completes, 0);
+    /* a streamed body whose client was closed: writes fail cleanly */
+    CHECK_EQ(h2o_request_write(g_stream_req, (const uint8_t *)"x", 1), H2O_RESULT_CANCELLED);
+    CHECK_EQ(h2o_request_try_write(g_stream_req, (const uint8_t *)"x", 1), H2O_RESULT_WOULD_BLOCK);
+    h2o_request_free(g_stream_req);
+    for (int i = 0; i < MANY; i++) resp_destroy(&rs[i]);
+    resp_destroy(&r);
+    free(rs);
+}
+
+/* Two runtime threads, slow callbacks: close must wait for callbacks running on the
+ * runtime threads, and none may start after it returns. */
+static void test_close_waits_for_running_callbacks(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_runtime_threads(cfg, 2));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    enum { N = 200 };
+    resp_t *rs = calloc(N, sizeof *rs);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    for (int i = 0; i < N; i++) {
+        resp_init(&rs[i]);
+        rs[i].after_close = &g_after_close;
+        rs[i].violations = &g_violations;
+        rs[i].slow_data_us = 2000;
+        /* lanes 0 and 1: two connections, so both runtime threads deliver */
+        h2o_request_t *req = NULL;
+        OK(h2o_request_new("GET", url("/bytes/200000"), &req));
+        OK(h2o_request_set_lane(req, (uint32_t)(i % 2)));
+        OK(h2o_request_set_callbacks(req, &CALLBACKS, &rs[i]));
+        OK(h2o_client_submit(c, req, NULL));
+        h2o_request_free(req);
+    }
+    sleep_ms(150);
+    OK(h2o_client_close(c));
+    atomic_store(&g_after_close, 1);
+    sleep_ms(100);
+    CHECK_EQ(atomic_load(&g_violations), 0);
+    int ok = 0, cancelled = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(rs[i].completes, 1);
+        if (rs[i].result == H2O_RESULT_OK) ok++;
+        if (rs[i].result == H2O_RESULT_CANCELLED) cancelled++;
+    }
+    CHECK_EQ(ok + cancelled, N);
+    h2o_client_free(c);
+    for (int i = 0; i < N; i++) resp_destroy(&rs[i]);
+    free(rs);
+}
+
+/* close() while a slow callback runs on a runtime worker: it returns only after the
+ * callback finished, and no callback starts afterwards. (Today the core's own shutdown
+ * already waits for the worker; the callback gate makes it a guarantee of the C API.) */
+static void test_close_waits_for_long_callback(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_runtime_threads(cfg, 2));
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    r.after_close = &g_after_close;
+    r.violations = &g_violations;
+    r.slow_data_us = 1000000;
+    OK(submit_cb(c, "GET", "/bytes/20000", &r, NULL));
+    double end = now_s() + 20;
+    while (atomic_load(&r.entered) == 0 && now_s() < end) sleep_ms(1);
+    CHECK(atomic_load(&r.entered) > 0);
+    double t0 = now_s();
+    OK(h2o_client_close(c));
+    atomic_store(&g_after_close, 1);
+    double dt = now_s() - t0;
+    CHECK(dt > 0.5); /* it waited for the running 1 s callback */
+    sleep_ms(50);
+    CHECK_EQ(atomic_load(&g_violations), 0);
+    CHECK_EQ(r.completes, 1);
+    CHECK(r.result == H2O_RESULT_CANCELLED || r.result == H2O_RESULT_OK);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+static void test_close_poll_mode_1000(void) {
+    h2o_client_t *c = new_client();
+    static int seen[MANY];
+    static uint64_t ids[MANY];
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < MANY; i++) {
+        h2o_request_t *req = NULL;
+        OK(h2o_request_new("GET", url("/delay/30000"), &req));
+        OK(h2o_request_set_userdata(req, &seen[i]));
+        OK(h2o_client_submit(c, req, &ids[i]));
+        h2o_request_free(req);
+    }
+    sleep_ms(100);
+    OK(h2o_client_close(c));
+    h2o_event_t evs[64];
+    size_t n = 0;
+    int completes = 0;
+    h2o_result rc;
+    while ((rc = h2o_client_poll(c, evs, 64, 0, &n)) == H2O_RESULT_OK && n > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (evs[i].kind == H2O_EVENT_KIND_COMPLETE) {
+                (*(int *)evs[i].userdata)++;
+                completes++;
+                CHECK_EQ(evs[i].result, H2O_RESULT_CANCELLED);
+                CHECK(evs[i].error != NULL && evs[i].error->result == H2O_RESULT_CANCELLED);
+            }
+            OK(h2o_event_release(&evs[i]));
+        }
+    }
+    CHECK_EQ(rc, H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(completes, MANY);
+    for (int i = 0; i < MANY; i++) CHECK_EQ(seen[i], 1);
+    h2o_client_free(c);
+}
+
+static void test_free_inside_callback(void) {
+    h2o_client_t *c = new_client();
+    resp_t a, b;
+    resp_init(&a);
+    resp_init(&b);
+    atomic_store(&g_after_close, 0);
+    atomic_store(&g_violations, 0);
+    OK(submit_cb(c, "GET", "/delay/30000", &b, NULL));
+    a.free_client_in_head = c;
+    OK(submit_cb(c, "GET", "/hello", &a, NULL));
+    CHECK(resp_wait(&a, 20) && resp_wait(&b, 20));
+    /* a: freed in on_head, so its own completion came from the close (cancelled) */
+    CHECK_EQ(a.completes, 1);
+    CHECK_EQ(b.completes, 1);
+    CHECK_EQ(b.result, H2O_RESULT_CANCELLED);
+    sleep_ms(200);
+    CHECK_EQ(a.completes, 1);
+    CHECK_EQ(b.completes, 1);
+    CHECK_EQ(a.data_calls, 0); /* nothing after the free */
+    resp_destroy(&a);
+    resp_destroy(&b);
+}
+
+static void test_free_inside_on_data(void) {
+    h2o_client_t *c = new_client();
+    resp_t a;
+    resp_init(&a);
+    a.free_client_in_data = c;
+    OK(submit_cb(c, "GET", "/bytes/1000000", &a, NULL));
+    CHECK(resp_wait(&a, 20));
+    sleep_ms(200);
+    CHECK_EQ(a.completes, 1);
+    CHECK_EQ(a.result, H2O_RESULT_CANCELLED);
+    CHECK_EQ(a.data_calls, 1);
+    resp_destroy(&a);
+}
+
+static void *free_later(void *arg) {
+    sleep_ms(100);
+    h2o_client_free(arg);
+    return NULL;
+}
+
+static void test_free_from_other_thread(void) {
+    h2o_client_t *c = new_client();
+    resp_t r[10];
+    for (int i = 0; i < 10; i++) {
+        resp_init(&r[i]);
+        OK(submit_cb(c, "GET", "/delay/30000", &r[i], NULL));
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, free_later, c);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ(r[i].completes, 1);
+        CHECK_EQ(r[i].result, H2O_RESULT_CANCELLED);
+        resp_destroy(&r[i]);
+    }
+}
+
+#define THREADS 8
+#define PER_THREAD 50
+static atomic_int g_mt_ok;
+
+static void mt_complete(void *ud, h2o_result result, const h2o_error_t *err) {
+    (void)ud;
+    (void)err;
+    if (result == H2O_RESULT_OK) atomic_fetch_add(&g_mt_ok, 1);
+}
+
+static void *submit_thread(void *arg) {
+    h2o_client_t *c = arg;
+    h2o_callbacks_t cbs = {NULL, NULL, NULL, NULL, mt_complete};
+    for (int i = 0; i < PER_THREAD; i++) {
+        h2o_request_t *req = NULL;
+        if (h2o_request_new("GET", url("/hello"), &req) != H2O_RESULT_OK) return (void *)1;
+        h2o_request_set_callbacks(req, &cbs, NULL);
+        if (h2o_client_submit(c, req, NULL) != H2O_RESULT_OK) return (void *)1;
+        h2o_request_free(req);
+    }
+    return NULL;
+}
+
+static void test_many_threads_submitting(void) {
+    h2o_client_t *c = new_client();
+    atomic_store(&g_mt_ok, 0);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, submit_thread, c);
+    for (int i = 0; i < THREADS; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        CHECK(ret == NULL);
+    }
+    double end = now_s() + 60;
+    while (atomic_load(&g_mt_ok) < THREADS * PER_THREAD && now_s() < end) sleep_ms(5);
+    CHECK_EQ(atomic_load(&g_mt_ok), THREADS * PER_THREAD);
+    h2o_client_free(c);
+}
+
+static atomic_int g_race_ok_submits, g_race_completes;
+
+static void race_complete(void *ud, h2o_result result, const h2o_error_t *err) {
+    (void)ud;
+    (void)result;
+    (void)err;
+    atomic_fetch_add(&g_race_completes, 1);
+}
+
+static void *race_submitter(void *arg) {
+    h2o_client_t *c = arg;
+    h2o_callbacks_t cbs = {NULL, NULL, NULL, NULL, race_complete};
+    for (;;) {
+        h2o_request_t *req = NULL;
+        if (h2o_request_new("GET", url("/delay/20"), &req) != H2O_RESULT_OK) return (void *)1;
+        h2o_request_set_callbacks(req, &cbs, NULL);
+        h2o_result rc = h2o_client_submit(c, req, NULL);
+        h2o_request_free(req);
+        if (rc == H2O_RESULT_OK) atomic_fetch_add(&g_race_ok_submits, 1);
+        else if (rc == H2O_RESULT_USE_AFTER_CLOSE) return NULL;
+        else return (void *)2;
+    }
+}
+
+/* Threads submit while another closes: every submit returns OK or USE_AFTER_CLOSE, each
+ * OK gets exactly one completion, and none arrives after close returned. */
+static void test_submit_racing_close(void) {
+    h2o_client_t *c = new_client();
+    atomic_store(&g_race_ok_submits, 0);
+    atomic_store(&g_race_completes, 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, race_submitter, c);
+    sleep_ms(100);
+    OK(h2o_client_close(c));
+    int at_close = atomic_load(&g_race_completes);
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        CHECK(ret == NULL);
+    }
+    sleep_ms(100);
+    CHECK(atomic_load(&g_race_ok_submits) > 0);
+    CHECK_EQ(atomic_load(&g_race_completes), at_close);
+    CHECK_EQ(atomic_load(&g_race_completes), atomic_load(&g_race_ok_submits));
+    h2o_client_free(c);
+}
+
+typedef struct {
+    h2o_client_t *c;
+    atomic_int left, done;
+} chain_t;
+
+static void chain_complete(void *ud, h2o_result result, const h2o_error_t *err);
+static const h2o_callbacks_t CHAIN = {NULL, NULL, NULL, NULL, chain_complete};
+
+static void chain_complete(void *ud, h2o_result result, const h2o_error_t *err) {
+    chain_t *ch = ud;
+    (void)err;
+    if (result != H2O_RESULT_OK || atomic_fetch_sub(&ch->left, 1) <= 1) {
+        atomic_store(&ch->done, 1);
+        return;
+    }
+    h2o_request_t *req = NULL;
+    h2o_request_new("GET", url("/hello"), &req);
+    h2o_request_set_callbacks(req, &CHAIN, ch);
+    if (h2o_client_submit(ch->c, req, NULL) != H2O_RESULT_OK) atomic_store(&ch->done, 2);
+    h2o_request_free(req);
+}
+
+static void test_submit_from_callback(void) {
+    chain_t ch;
+    ch.c = new_client();
+    atomic_store(&ch.left, 10);
+    atomic_store(&ch.done, 0);
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", url("/hello"), &req));
+    OK(h2o_request_set_callbacks(req, &CHAIN, &ch));
+    OK(h2o_client_submit(ch.c, req, NULL));
+    h2o_request_free(req);
+    double end = now_s() + 30;
+    while (!atomic_load(&ch.done) && now_s() < end) sleep_ms(5);
+    CHECK_EQ(atomic_load(&ch.done), 1);
+    CHECK_EQ(atomic_load(&ch.left), 0);
+    h2o_client_free(ch.c);
+}
+
+static void test_multiplex_100(void) {
+    h2o_client_t *c = new_client();
+    resp_t *rs = calloc(100, sizeof *rs);
+    for (int i = 0; i < 100; i++) {
+        resp_init(&rs[i]);
+        OK(submit_cb(c, "GET", "/bytes/20000", &rs[i], NULL));
+    }
+    for (int i = 0; i < 100; i++) {
+        CHECK(resp_wait(&rs[i], 60));
+        CHECK_EQ(rs[i].result, H2O_RESULT_OK);
+        CHECK_EQ(rs[i].body_len, 20000);
+    }
+    h2o_client_free(c);
+    for (int i = 0; i < 100; i++) resp_destroy(&rs[i]);
+    free(rs);
+}
+
+static void test_null_callbacks_members(void) {
+    /* a request with every callback NULL still runs and completes silently */
+    h2o_client_t *c = new_client();
+    h2o_callbacks_t none = {NULL, NULL, NULL, NULL, NULL};
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", url("/bytes/100000"), &req));
+    OK(h2o_request_set_callbacks(req, &none, NULL));
+    OK(h2o_client_submit(c, req, NULL));
+    h2o_request_free(req);
+    sleep_ms(200);
+    h2o_client_free(c);
+}
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} test_t;
+
+#define T(f) {#f, f}
+static const test_t TESTS[] = {
+    T(test_version),
+    T(test_strerror),
+    T(test_null_arguments),
+    T(test_config),
+    T(test_config_from_json),
+    T(test_bad_urls_and_methods),
+    T(test_invalid_utf8),
+    T(test_bad_headers),
+    T(test_get_callbacks),
+    T(test_trailers_and_status),
+    T(test_post_body),
+    T(test_streamed_upload),
+    T(test_try_write_would_block),
+    T(test_connect_error),
+    T(test_poll_mode),
+    T(test_poll_timeouts),
+    T(test_poll_infinite_wait_ends_on_close),
+    T(test_wakeup_fd),
+    T(test_cancel_from_other_thread),
+    T(test_pause_resume),
+    T(test_close_with_1000_in_flight),
+    T(test_close_poll_mode_1000),
+    T(test_close_waits_for_running_callbacks),
+    T(test_close_waits_for_long_callback),
+    T(test_free_inside_callback),
+    T(test_free_inside_on_data),
+    T(test_free_from_other_thread),
+    T(test_many_threads_submitting),
+    T(test_submit_from_callback),
+    T(test_submit_racing_close),
+    T(test_multiplex_100),
+    T(test_null_callbacks_members),
+};
+
+int main(int argc, char **argv) {
+    const char *port = getenv("H2O_TEST_PORT");
+    if (!port) {
+        fprintf(stderr, "H2O_TEST_PORT is not set (run tests/c/run.sh)\n");
+        return 2;
+    }
+    snprintf(g_base, sizeof g_base, "http://127.0.0.1:%s", port);
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
+        if (argc > 1 && !strstr(TESTS[i].name, argv[1])) continue;
+        int before = g_failed_checks;
+        double t0 = now_s();
+        TESTS[i].fn();
+        int ok = g_failed_checks == before;
+        printf("%s %s (%.0f ms)\n", ok ? "ok  " : "FAIL", TESTS[i].name, (now_s() - t0) * 1e3);
+        fflush(stdout);
+        if (ok) passed++;
+        else failed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
