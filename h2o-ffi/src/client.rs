@@ -304,6 +304,25 @@ impl Drop for GateGuard<'_> {
 }
 
 impl Shared {
+    fn new(core: Option<Client>) -> Arc<Shared> {
+        Arc::new(Shared {
+            core: RwLock::new(core),
+            closed: AtomicBool::new(false),
+            registry: Mutex::new(HashMap::new()),
+            gate: Mutex::new(GateState {
+                closed: false,
+                running: 0,
+            }),
+            gate_cv: Condvar::new(),
+            queue: Mutex::new(QueueState {
+                events: VecDeque::new(),
+                efd: -1,
+                waiters: 0,
+            }),
+            queue_cv: Condvar::new(),
+        })
+    }
+
     /// Runs `f` (which calls C) unless the gate is closed. Returns whether it ran.
     fn through_gate(&self, f: impl FnOnce()) -> bool {
         {
@@ -553,22 +572,7 @@ pub extern "C" fn h2o_client_new(
             Ok(c) => c,
             Err(e) => return fail(h2o_result::from_kind(e.kind()), &e.to_string()),
         };
-        let shared = Arc::new(Shared {
-            core: RwLock::new(Some(core)),
-            closed: AtomicBool::new(false),
-            registry: Mutex::new(HashMap::new()),
-            gate: Mutex::new(GateState {
-                closed: false,
-                running: 0,
-            }),
-            gate_cv: Condvar::new(),
-            queue: Mutex::new(QueueState {
-                events: VecDeque::new(),
-                efd: -1,
-                waiters: 0,
-            }),
-            queue_cv: Condvar::new(),
-        });
+        let shared = Shared::new(Some(core));
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { *out = Box::into_raw(Box::new(h2o_client_t { shared })) };
         h2o_result::Ok
@@ -1002,4 +1006,193 @@ pub extern "C" fn h2o_client_wakeup_fd(
         unsafe { *out_fd = s.efd };
         h2o_result::Ok
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The sink fed directly (no network): every event kind, including 1xx responses,
+    //! which the test server never sends, in both delivery modes.
+    use super::*;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    fn log(ud: *mut c_void) -> &'static Log {
+        // SAFETY: tests pass a leaked &'static Log as userdata.
+        unsafe { &*(ud as *const Log) }
+    }
+
+    fn fields(h: *const h2o_header_t, n: usize) -> String {
+        // SAFETY: the library passes `n` valid headers.
+        let hs = unsafe { std::slice::from_raw_parts(h, n) };
+        hs.iter()
+            .map(|h| {
+                // SAFETY: each name/value is valid for its length during the call.
+                let (name, value) = unsafe {
+                    (
+                        std::slice::from_raw_parts(h.name, h.name_len),
+                        std::slice::from_raw_parts(h.value, h.value_len),
+                    )
+                };
+                format!(
+                    "{}={}",
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(value)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    unsafe extern "C" fn info(ud: *mut c_void, status: u16, h: *const h2o_header_t, n: usize) {
+        log(ud)
+            .0
+            .lock()
+            .push(format!("info {status} {}", fields(h, n)));
+    }
+    unsafe extern "C" fn head(ud: *mut c_void, status: u16, h: *const h2o_header_t, n: usize) {
+        log(ud)
+            .0
+            .lock()
+            .push(format!("head {status} {}", fields(h, n)));
+    }
+    unsafe extern "C" fn data(ud: *mut c_void, d: *const u8, len: usize) -> c_int {
+        // SAFETY: `len` valid bytes during the call.
+        let bytes = unsafe { std::slice::from_raw_parts(d, len) };
+        log(ud)
+            .0
+            .lock()
+            .push(format!("data {}", String::from_utf8_lossy(bytes)));
+        H2O_DATA_PAUSE
+    }
+    unsafe extern "C" fn trailers(ud: *mut c_void, h: *const h2o_header_t, n: usize) {
+        log(ud).0.lock().push(format!("trailers {}", fields(h, n)));
+    }
+    unsafe extern "C" fn complete(ud: *mut c_void, r: h2o_result, e: *const h2o_error_t) {
+        // SAFETY: `e` is NULL or valid during the call.
+        let msg = unsafe { e.as_ref() }.map(|e| {
+            unsafe { std::ffi::CStr::from_ptr(e.message) }
+                .to_string_lossy()
+                .into_owned()
+        });
+        log(ud).0.lock().push(format!("complete {r:?} {msg:?}"));
+    }
+
+    fn state(callbacks: Option<Callbacks>, ud: *mut c_void) -> Arc<ReqState> {
+        Arc::new(ReqState {
+            id: AtomicU64::new(7),
+            handle: OnceLock::new(),
+            callbacks,
+            userdata: UserData(ud),
+            completed: AtomicBool::new(false),
+            pause: Mutex::new(PauseState::default()),
+            submit_thread: std::thread::current().id(),
+            sync_phase: AtomicBool::new(false),
+            sync_error: Mutex::new(None),
+        })
+    }
+
+    fn events() -> Vec<ResponseEvent> {
+        let h = |k: &str, v: &str| Headers::from_iter([(k.to_owned(), v.to_owned())]);
+        vec![
+            ResponseEvent::Informational {
+                status: 103,
+                headers: h("link", "</a.css>"),
+            },
+            ResponseEvent::Head {
+                status: 200,
+                headers: h("content-type", "text/plain"),
+            },
+            ResponseEvent::Data(bytes::Bytes::from_static(b"hi")),
+            ResponseEvent::Trailers(h("x-t", "1")),
+            ResponseEvent::Error(Error::new(ErrorKind::StreamReset, "reset")),
+            ResponseEvent::Done, // after the terminal event: ignored
+        ]
+    }
+
+    #[test]
+    fn callbacks_get_every_event_once() {
+        let log_: &'static Log = Box::leak(Box::default());
+        let ud = log_ as *const Log as *mut c_void;
+        let cbs = Callbacks(h2o_callbacks_t {
+            on_informational: Some(info),
+            on_head: Some(head),
+            on_data: Some(data),
+            on_trailers: Some(trailers),
+            on_complete: Some(complete),
+        });
+        let shared = Shared::new(None);
+        let req = state(Some(cbs), ud);
+        let mut sink = FfiSink {
+            shared: shared.clone(),
+            req: req.clone(),
+            started: false,
+        };
+        let mut consumed = Vec::new();
+        for ev in events() {
+            consumed.push(sink.on_event(ev));
+        }
+        drop(sink);
+        assert_eq!(consumed[2], Consumed::Later, "on_data paused");
+        assert_eq!(req.pause.lock().held, 2);
+        let got = log_.0.lock().clone();
+        assert_eq!(
+            got,
+            [
+                "info 103 link=</a.css>",
+                "head 200 content-type=text/plain",
+                "data hi",
+                "trailers x-t=1",
+                "complete StreamReset Some(\"stream_reset: reset\")",
+            ]
+        );
+    }
+
+    #[test]
+    fn poll_events_carry_everything() {
+        let shared = Shared::new(None);
+        let mut tag = 5u8;
+        let req = state(None, (&mut tag as *mut u8).cast());
+        let mut sink = FfiSink {
+            shared: shared.clone(),
+            req,
+            started: false,
+        };
+        for ev in events() {
+            sink.on_event(ev);
+        }
+        drop(sink);
+        let client = Box::into_raw(Box::new(h2o_client_t { shared }));
+        let mut evs: Vec<h2o_event_t> = Vec::with_capacity(8);
+        let mut n = 0;
+        assert_eq!(
+            h2o_client_poll(client, evs.as_mut_ptr(), 8, 0, &mut n),
+            h2o_result::Ok
+        );
+        assert_eq!(n, 5);
+        // SAFETY: poll initialised `n` events.
+        unsafe { evs.set_len(n) };
+        let kinds: Vec<_> = evs.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                h2o_event_kind::Informational,
+                h2o_event_kind::Head,
+                h2o_event_kind::Data,
+                h2o_event_kind::Trailers,
+                h2o_event_kind::Complete
+            ]
+        );
+        assert_eq!(evs[0].status, 103);
+        assert_eq!(fields(evs[0].headers, evs[0].headers_len), "link=</a.css>");
+        assert_eq!(evs[2].data_len, 2);
+        assert_eq!(evs[4].result, h2o_result::StreamReset);
+        assert!(evs
+            .iter()
+            .all(|e| e.request_id == 7 && e.userdata == (&mut tag as *mut u8).cast()));
+        for e in evs.iter_mut() {
+            assert_eq!(h2o_event_release(e), h2o_result::Ok);
+        }
+        h2o_client_free(client);
+    }
 }

@@ -664,9 +664,10 @@ static void test_wakeup_fd(void) {
                 OK(h2o_event_release(&evs[i]));
             }
         } while (n > 0);
-        /* drained: no longer readable */
-        p.revents = 0;
-        CHECK_EQ(poll(&p, 1, 0), 0);
+        if (completes) { /* the last event is drained: no longer readable */
+            p.revents = 0;
+            CHECK_EQ(poll(&p, 1, 0), 0);
+        }
     }
     CHECK_EQ(completes, 1);
     h2o_client_free(c);
