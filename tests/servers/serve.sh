@@ -22,6 +22,22 @@ certs=${CERTS_DIR:-$work/certs}
 if [ "$mode" = tls ]; then "$here/gen-certs.sh" "$certs"; fi
 cert=$certs/server.pem key=$certs/server.key
 
+# Interop endpoints (besides the static docroot), where the server can do them:
+#   /204         204 No Content
+#   /bigheaders  200 "Hello, world!" with 64 response headers x-big-00..x-big-63 of 1000 bytes each
+#                (~66 KB of header list)
+#   /upload      POST: reads the whole body and answers 200 "len=N sha1=HEX" (h2o, apache2; nginx
+#                answers 200 "ok" without reading it, then RST_STREAM NO_ERROR; apache2's mod_lua
+#                reads nothing of a body without content-length: "len=0")
+#   /put/NAME    PUT: stores the body in WORKDIR/put/NAME (WebDAV: nginx, apache2); GET reads it back
+big_value=$(printf 'v%.0s' $(seq 1000))
+big_headers() { # $1: printf format taking the header index (two digits) and the value
+    local i
+    for i in $(seq -w 0 63); do printf "$1" "$i" "$big_value"; done
+}
+mkdir -p "$work/put" "$work/davlock"
+chmod 777 "$work/put" "$work/davlock"
+
 need() {
     command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || {
         echo "serve.sh: $1 not installed: run make deps" >&2
@@ -60,10 +76,22 @@ http {
     open_file_cache max=1000 inactive=60s;
     keepalive_requests 1000000;
     http2_max_concurrent_streams 128;
+    client_max_body_size 200m;
     server {
         $listen
         server_name localhost;
         root $www;
+        location = /204 { return 204; }
+        location = /bigheaders {
+$(big_headers '            add_header x-big-%s "%s";\n')
+            return 200 "Hello, world!";
+        }
+        location = /upload { return 200 "ok"; }
+        location /put/ {
+            root $work;
+            dav_methods PUT;
+            client_body_buffer_size 1m;
+        }
     }
 }
 CONF
@@ -94,10 +122,28 @@ access-log: $work/access.log
 hosts:
   default:
     paths:
+      /204:
+        mruby.handler: |
+          Proc.new do |env|
+            [204, {}, []]
+          end
+      /bigheaders:
+        mruby.handler: |
+          Proc.new do |env|
+            h = {"content-type" => "text/plain"}
+            64.times { |i| h["x-big-#{i < 10 ? "0" : ""}#{i}"] = "v" * 1000 }
+            [200, h, ["Hello, world!"]]
+          end
+      /upload:
+        mruby.handler: |
+          Proc.new do |env|
+            body = env["rack.input"].read
+            [200, {"content-type" => "text/plain"}, ["len=#{body.bytesize} sha1=#{Digest::SHA1.hexdigest(body)}"]]
+          end
       /:
         file.dir: $www
 CONF
-    exec h2o -c "$work/h2o.conf"
+    exec h2o -m master -c "$work/h2o.conf"
     ;;
 nghttpd)
     need nghttpd
@@ -123,6 +169,26 @@ Protocols h2 http/1.1"
         proto="Protocols h2c http/1.1
 H2Direct on"
     fi
+    cat >"$work/interop.lua" <<'LUA'
+function no_content(r)
+    r.status = 204
+    return apache2.OK
+end
+function big_headers(r)
+    for i = 0, 63 do
+        r.headers_out[string.format("x-big-%02d", i)] = string.rep("v", 1000)
+    end
+    r.content_type = "text/plain"
+    r:puts("Hello, world!")
+    return apache2.OK
+end
+function upload(r)
+    local body = r:requestbody() or ""
+    r.content_type = "text/plain"
+    r:puts(string.format("len=%d sha1=%s", #body, r:sha1(body)))
+    return apache2.OK
+end
+LUA
     cat >"$work/apache2.conf" <<CONF
 ServerRoot $work
 DefaultRuntimeDir $work
@@ -132,6 +198,10 @@ LogLevel warn
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule http2_module $mods/mod_http2.so
+LoadModule lua_module $mods/mod_lua.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule dav_module $mods/mod_dav.so
+LoadModule dav_fs_module $mods/mod_dav_fs.so
 User www-data
 Group www-data
 Listen 127.0.0.1:$port
@@ -145,6 +215,16 @@ MaxSpareThreads 64
 KeepAlive On
 MaxKeepAliveRequests 0
 H2MaxSessionStreams 128
+LimitRequestBody 209715200
+LuaMapHandler ^/204\$ $work/interop.lua no_content
+LuaMapHandler ^/bigheaders\$ $work/interop.lua big_headers
+LuaMapHandler ^/upload\$ $work/interop.lua upload
+DavLockDB $work/davlock/db
+Alias /put/ $work/put/
+<Directory $work/put>
+    Require all granted
+    Dav On
+</Directory>
 LogFormat "%h %t \"%r\" %>s %b %{H2_STREAM_ID}e" h2
 CustomLog $work/access.log h2
 DocumentRoot $www

@@ -3,7 +3,9 @@
 //! * [`RealServer`]: nginx, the h2o server, nghttpd or apache2, in h2c (prior knowledge) or TLS
 //!   mode, started from `tests/servers/serve.sh` on a free 127.0.0.1 port and killed on drop.
 //!   They serve a static docroot (see `tests/servers/make-docroot.sh`): `/0b`, `/13b` and `/hello`
-//!   (`Hello, world!`), `/1m` and `/100m` (byte i = i % 251).
+//!   (`Hello, world!`), `/1m` and `/100m` (byte i = i % 251), plus, where the server can, the
+//!   interop endpoints `/204`, `/bigheaders`, `/upload` and `/put/NAME` (tests/servers/README.md).
+//!   [`RealServer::graceful_reload`] signals a graceful reload.
 //! * [`TestServer`]: the in-process hyper server of `h2o-testserver` (dynamic endpoints:
 //!   `/echo`, `/sha256`, `/delay/MS`, `/status/CODE`, `/trailers`, `/headers/N`, `/bytes/N`, ...).
 //!
@@ -50,6 +52,19 @@ impl ServerKind {
         ServerKind::Nghttpd,
         ServerKind::Apache2,
     ];
+
+    /// The signal that makes the server's master reload gracefully (new workers take new
+    /// connections, old ones say GOAWAY and finish their in-flight streams), or `None`: nginx
+    /// `SIGHUP`, apache2 `SIGUSR1` (graceful restart), h2o `SIGHUP` (its `start_server` master
+    /// starts new workers and sends the old ones `SIGTERM`, a graceful shutdown); nghttpd has
+    /// no reload.
+    pub fn graceful_reload_signal(self) -> Option<libc::c_int> {
+        match self {
+            ServerKind::Nginx | ServerKind::H2o => Some(libc::SIGHUP),
+            ServerKind::Apache2 => Some(libc::SIGUSR1),
+            ServerKind::Nghttpd => None,
+        }
+    }
 
     /// The name `serve.sh` takes, which is also the binary's name.
     pub fn name(self) -> &'static str {
@@ -356,9 +371,29 @@ impl RealServer {
         ca_path()
     }
 
-    /// The server's (master) pid, which is also its process group id.
+    /// The server's (master) pid, which is also its process group id (for h2o, which runs in
+    /// master mode, the pid of its `start_server` master).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `signal` to the server's master process (not to its workers), e.g. `libc::SIGHUP`.
+    /// See [`ServerKind::graceful_reload_signal`].
+    pub fn signal(&self, signal: libc::c_int) -> std::io::Result<()> {
+        // SAFETY: a plain syscall on the process this struct started (and has not reaped).
+        if unsafe { libc::kill(self.child.id() as libc::pid_t, signal) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+
+    /// Sends the kind's graceful reload signal to the master; `false` if the kind has none.
+    pub fn graceful_reload(&self) -> std::io::Result<bool> {
+        match self.kind.graceful_reload_signal() {
+            Some(sig) => self.signal(sig).map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// The folder with its config, logs and `www` (a symlink to the shared docroot).
