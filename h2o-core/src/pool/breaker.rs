@@ -79,6 +79,21 @@ impl Breakers {
         )
     }
 
+    /// How long `origin`'s circuit stays open from `now`, if it is open.
+    pub fn open_for(&self, origin: &OriginKey, now: Instant) -> Option<Duration> {
+        let until = self.states.lock().get(origin)?.open_until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// The backoff before retry number `attempt` (1-based) of a failed connection attempt.
+    pub fn retry_delay(&self, attempt: u32) -> Duration {
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64);
+        self.backoff
+            .delay(self.backoff.threshold + attempt.saturating_sub(1), clock)
+    }
+
     pub fn on_success(&self, origin: &OriginKey) {
         self.states.lock().remove(origin);
     }

@@ -72,8 +72,27 @@ pub(crate) struct Submission {
 
 impl Submission {
     /// Delivers a terminal error to the caller.
-    pub fn fail(mut self, error: Error) {
-        self.sink.on_event(ResponseEvent::Error(error));
+    ///
+    /// A sink may resubmit from inside its error callback, and an immediate failure (client
+    /// closed, circuit open) would call a sink again from inside that submit: unbounded
+    /// recursion. So failures raised while one is being delivered on this thread are queued
+    /// and delivered, in order, by the outermost call (a trampoline).
+    pub fn fail(self, error: Error) {
+        thread_local! {
+            static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+            static PENDING: std::cell::RefCell<std::collections::VecDeque<(Box<dyn EventSink>, Error)>> =
+                const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+        }
+        if DELIVERING.with(|d| d.replace(true)) {
+            PENDING.with(|p| p.borrow_mut().push_back((self.sink, error)));
+            return;
+        }
+        let mut next = Some((self.sink, error));
+        while let Some((mut sink, error)) = next {
+            sink.on_event(ResponseEvent::Error(error));
+            next = PENDING.with(|p| p.borrow_mut().pop_front());
+        }
+        DELIVERING.with(|d| d.set(false));
     }
 }
 
@@ -141,6 +160,10 @@ pub(crate) struct Pool {
     registry: Mutex<Vec<Weak<ConnShared>>>,
     breakers: breaker::Breakers,
     epoch: Instant,
+    /// Requests waiting out a backoff before their next connection attempt (owned here, so
+    /// `close` can end each of them exactly once even if its timer never fires).
+    delayed: Mutex<HashMap<u64, Box<Submission>>>,
+    next_delayed: AtomicU64,
 }
 
 impl Pool {
@@ -162,6 +185,8 @@ impl Pool {
             registry: Mutex::new(Vec::new()),
             breakers: breaker::Breakers::new(backoff),
             epoch: Instant::now(),
+            delayed: Mutex::new(HashMap::new()),
+            next_delayed: AtomicU64::new(1),
         })
     }
 
@@ -177,6 +202,15 @@ impl Pool {
             let (tx, shared) = match self.connection_for(&sub.origin) {
                 Ok(c) => c,
                 Err(e) => {
+                    // The origin's circuit is open: wait for the probe while the request's
+                    // retry budget lasts, then fail fast.
+                    if let Some(wait) = self.breakers.open_for(&sub.origin, Instant::now()) {
+                        if sub.attempts < self.cfg.max_retries {
+                            sub.attempts += 1;
+                            Counters::inc(&self.counters.requests_retried);
+                            return self.retry_later(sub, wait);
+                        }
+                    }
                     Counters::inc(&self.counters.requests_failed);
                     return sub.fail(e);
                 }
@@ -359,6 +393,35 @@ impl Pool {
         }
     }
 
+    /// A connection attempt failed with `error` before `sub` was sent: retry it after a
+    /// backoff while its retry budget lasts (a server restarting for a moment costs the
+    /// caller nothing), else fail it.
+    pub fn retry_connect(&self, mut sub: Box<Submission>, error: Error) {
+        if sub.attempts >= self.cfg.max_retries || self.closed.load(Ordering::Acquire) {
+            Counters::inc(&self.counters.requests_failed);
+            return sub.fail(error);
+        }
+        sub.attempts += 1;
+        Counters::inc(&self.counters.requests_retried);
+        let wait = self.breakers.retry_delay(sub.attempts as u32);
+        self.retry_later(sub, wait);
+    }
+
+    fn retry_later(&self, sub: Box<Submission>, wait: std::time::Duration) {
+        let key = self.next_delayed.fetch_add(1, Ordering::Relaxed);
+        self.delayed.lock().insert(key, sub);
+        let pool = self.weak.clone();
+        self.rt.spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Some(pool) = pool.upgrade() {
+                let sub = pool.delayed.lock().remove(&key);
+                if let Some(sub) = sub {
+                    pool.dispatch(sub);
+                }
+            }
+        });
+    }
+
     /// Retries an unprocessed request on another connection, or fails it when its retry
     /// budget is spent.
     pub fn retry(&self, mut sub: Box<Submission>, error: Error) {
@@ -402,6 +465,13 @@ impl Pool {
     /// returns the connection tasks to await.
     pub fn close(&self) -> Vec<tokio::task::JoinHandle<()>> {
         self.closed.store(true, Ordering::Release);
+        let delayed: Vec<Box<Submission>> = self.delayed.lock().drain().map(|(_, s)| s).collect();
+        for sub in delayed {
+            Counters::inc(&self.counters.requests_failed);
+            sub.fail(
+                Error::new(ErrorKind::Cancelled, "client closed").with_processed(Processed::No),
+            );
+        }
         for (_, list) in self.conns.lock().drain() {
             for c in list {
                 let _ = c.tx.send(Command::Close);

@@ -26,7 +26,7 @@ use crate::request::{validate_request_header, Method, RequestHead};
 /// Multiplicative hashing for stream and request ids: they are dense integers, so SipHash
 /// would only cost time.
 #[derive(Default)]
-struct IdHasher(u64);
+pub struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {

@@ -5,6 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::{poll_fn, Future};
+use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -58,12 +59,19 @@ pub(crate) async fn run_connection(
     if let Some(p) = pool.upgrade() {
         p.connect_result(&origin, Err(&failed));
     }
-    // Fail every request queued for the connection that could not be opened.
+    // Requests queued for the connection that could not be opened were never sent: retry
+    // them after a backoff (bounded by their retry budget) or fail them.
     rx.close();
+    let pool = pool.upgrade();
     while let Ok(cmd) = rx.try_recv() {
         if let Command::Submit(sub) = cmd {
-            Counters::inc(&counters.requests_failed);
-            sub.fail(failed.clone());
+            match &pool {
+                Some(p) => p.retry_connect(sub, failed.clone()),
+                None => {
+                    Counters::inc(&counters.requests_failed);
+                    sub.fail(failed.clone());
+                }
+            }
         }
     }
 }
@@ -111,7 +119,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
         deadlines: BinaryHeap::new(),
-        timed_out: HashMap::new(),
+        timed_out: HashMap::default(),
         sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
             now + Duration::from_secs(3600),
         ))),
@@ -172,7 +180,7 @@ struct Driver<IO> {
     /// Request deadlines, earliest first.
     deadlines: BinaryHeap<Reverse<(Instant, RequestId, Deadline)>>,
     /// Requests cancelled by a deadline: their `Cancelled` becomes this error.
-    timed_out: HashMap<RequestId, Error>,
+    timed_out: HashMap<RequestId, Error, BuildHasherDefault<crate::proto::IdHasher>>,
     sleep: Pin<Box<tokio::time::Sleep>>,
     sleep_at: Option<Instant>,
     io: IO,
@@ -180,7 +188,7 @@ struct Driver<IO> {
     rx_closed: bool,
     shared: Arc<ConnShared>,
     pool: Weak<Pool>,
-    entries: HashMap<RequestId, Entry>,
+    entries: HashMap<RequestId, Entry, BuildHasherDefault<crate::proto::IdHasher>>,
     /// Requests whose streamed body is still being read from the caller.
     streaming: Vec<RequestId>,
     read_closed: bool,

@@ -124,6 +124,8 @@ fn circuit_breaker_fails_fast_then_probes_again() {
     drop(listener);
     let url = format!("http://127.0.0.1:{port}/");
     let client = client(|c| {
+        // No retries: observe the breaker itself (retries wait out an open circuit).
+        c.max_retries = 0;
         c.pool.breaker_threshold = 2;
         c.pool.backoff_base = Duration::from_millis(400);
         c.pool.backoff_max = Duration::from_millis(400);
@@ -149,6 +151,34 @@ fn circuit_breaker_fails_fast_then_probes_again() {
     let e = get(&client, &url).unwrap_err();
     assert!(e.message().contains("refused"), "{e}");
     assert_eq!(client.stats().connections_created, 3);
+}
+
+#[test]
+fn connect_failures_are_retried_with_backoff_until_the_server_is_back() {
+    // Nothing listens yet; the server appears 300 ms later on the same port.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = probe.local_addr().unwrap();
+    drop(probe);
+    let client = client(|c| {
+        c.max_retries = 5;
+        c.pool.backoff_base = Duration::from_millis(100);
+    });
+    let fut = client.send(Request::get(&format!("http://{addr}/")).unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    let listener = std::net::TcpListener::bind(addr).unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        use std::io::{Read, Write};
+        // Minimal server: SETTINGS, ACK, then a 200 with END_STREAM for stream 1.
+        s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0])
+            .unwrap();
+        s.write_all(&[0, 0, 1, 1, 5, 0, 0, 0, 1, 0x88]).unwrap();
+        let mut buf = [0u8; 4096];
+        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let resp = block_on(fut).unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(client.stats().requests_retried >= 1);
 }
 
 #[test]

@@ -396,6 +396,57 @@ impl RealServer {
         }
     }
 
+    /// Stops the server (its whole process group) and starts it again on the same port and
+    /// workdir (logs are appended), returning once the port accepts connections again.
+    /// `down_for` is how long it stays stopped.
+    pub fn restart(&mut self, down_for: Duration) {
+        self.stop_group();
+        std::thread::sleep(down_for);
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .open(self.workdir.join("serve.log"))
+            .expect("serve.log");
+        self.child = Command::new(servers_dir().join("serve.sh"))
+            .args([self.kind.name(), self.mode.name(), &self.port.to_string()])
+            .arg(&self.workdir)
+            .env("PATH", search_path())
+            .env("CERTS_DIR", certs_dir())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot respawn serve.sh: {e}"));
+        if let Err(why) = self.wait_ready() {
+            panic!("{} restart: {why}\n{}", self.kind, self.logs());
+        }
+    }
+
+    fn stop_group(&mut self) {
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: plain syscalls on the process group this struct created.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() > deadline => {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                    let _ = self.child.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while process_group_alive(self.child.id()) && Instant::now() < deadline {
+            // SAFETY: as above.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The folder with its config, logs and `www` (a symlink to the shared docroot).
     pub fn workdir(&self) -> &Path {
         &self.workdir
