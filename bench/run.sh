@@ -10,7 +10,8 @@
 #
 # Environment:
 #   ROUNDS=5             rounds per workload (medians of the per-round values and ratios)
-#   PARTS="load mem threads alloc"   what to run
+#   PARTS="load mem threads alloc"   what to run (also: instr, callgrind instructions/request,
+#                        ~3 minutes: PARTS="load mem threads alloc instr")
 #   SERVERS="nghttpd h2o"            servers for the load part
 #   SMALL_N=300000 BIG_N=2000        requests per run (13-byte and 1 MiB workloads)
 #   SKIP_BUILD=1         use the binaries already in target/release
@@ -225,6 +226,27 @@ if has_part alloc; then
         tail -n 20 "$work/alloc.err" >&2
     }
     cat "$results/latest-alloc.jsonl" >&2
+fi
+
+if has_part instr; then
+    [ -n "${port[nghttpd]:-}" ] || start_server nghttpd
+    command -v valgrind >/dev/null || { echo "bench: valgrind missing (part instr)" >&2; exit 127; }
+    url="http://127.0.0.1:${port[nghttpd]}/13b"
+    printf 'client\tn\tinstructions\n' >"$results/latest-instr.tsv"
+    for cl in h2o h2load hyper; do
+        for n in 20000 40000; do
+            case $cl in
+            h2o) cmd=("$rel/h2o" bench -n "$n" -m 100 -c 1 "$url") ;;
+            h2load) cmd=(h2load -n "$n" -m 100 -c 1 "$url") ;;
+            hyper) cmd=("$rel/hyper-client" -n "$n" -m 100 -c 1 "$url") ;;
+            esac
+            timeout 600 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "${cmd[@]}" \
+                >/dev/null 2>"$work/cg.err" || { echo "bench: callgrind $cl failed" >&2; tail -n 5 "$work/cg.err" >&2; }
+            ir=$(sed -n 's/^totals: *//p' "$work/cg.out" | head -n 1)
+            printf '%s\t%s\t%s\n' "$cl" "$n" "${ir:-0}" >>"$results/latest-instr.tsv"
+            echo "   instructions $cl n=$n: $ir" >&2
+        done
+    done
 fi
 
 echo "load_at_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"

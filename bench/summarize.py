@@ -174,7 +174,7 @@ if thr_note is not None:
         "sink = `client.submit` with a closure sink reporting over a channel."
     )
     out.append("")
-    out.append("| API | threads | req/s (median) | CPU µs/req (process) | rounds req/s | ratio vs 1 thread |")
+    out.append("| API | threads | req/s (median) | CPU µs/req (process) | rounds req/s | vs 1 thread (median of same-round ratios) |")
     out.append("|---|---:|---:|---:|---|---:|")
     ratio = {}
     for r in recs:
@@ -212,8 +212,35 @@ if al_note is not None:
             "| %s | %d | %.2f | %.2f | %.0f |"
             % (r["mode"], r["requests"], r["allocs_per_req"], r["reallocs_per_req"], r["bytes_per_req"])
         )
-        if r["mode"].startswith("Request::get"):
-            goals.append(("allocations per request (Request::get)", "%.2f" % r["allocs_per_req"], "≤ 3", r["allocs_per_req"] <= 3))
+        short = "Request::get" if r["mode"].startswith("Request::get") else "Request::from_parts"
+        goals.append(("allocations per request (%s)" % short, "%.2f" % r["allocs_per_req"], "≤ 3", r["allocs_per_req"] <= 3))
+    out.append("")
+
+# ---------------------------------------------------------------- instructions
+ins_note = stale_note("latest-instr.tsv")
+if ins_note is not None:
+    rows = list(csv.DictReader(open(os.path.join(d, "latest-instr.tsv")), delimiter="\t"))
+    by = defaultdict(dict)
+    for r in rows:
+        by[r["client"]][int(r["n"])] = int(r["instructions"])
+    per = {}
+    for cl, m in by.items():
+        ns = sorted(m)
+        if len(ns) >= 2:
+            per[cl] = (m[ns[-1]] - m[ns[0]]) / (ns[-1] - ns[0])
+    out.append("## Instructions per request (callgrind, user space)%s" % ins_note)
+    out.append("")
+    out.append(
+        "Noise-free companion of the CPU figures: `valgrind --tool=callgrind` instruction count of each client, "
+        "nghttpd `/13b` at 1×100, marginal count between a %s-request and a %s-request run "
+        "(start-up cancels out; the kernel's share is not counted)." % tuple(sorted({int(r["n"]) for r in rows})[:2])
+    )
+    out.append("")
+    out.append("| client | instructions/req | h2o ÷ client |")
+    out.append("|---|---:|---:|")
+    for cl in ("h2o", "h2load", "hyper"):
+        if cl in per:
+            out.append("| %s | %.0f | %s |" % (cl, per[cl], "—" if cl == "h2o" or "h2o" not in per else "%.2f" % (per["h2o"] / per[cl])))
     out.append("")
 
 # ---------------------------------------------------------------- goals

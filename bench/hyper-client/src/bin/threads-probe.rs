@@ -4,7 +4,8 @@
 //! are split over T submitting threads that together keep M requests in flight (M/T each),
 //! so the server sees the same concurrency whatever T is. Rounds interleave the thread
 //! counts (1 2 1 2 ...); one JSON line per T gives the median req/s and CPU µs/request
-//! (whole process), and a last line the ratio of each T's median to T=1's.
+//! (whole process), and a last line the median over rounds of each T's req/s ÷ the first
+//! T's in the same round.
 //!
 //! `--api async` (default): each submitting thread runs its own current_thread tokio
 //! runtime with M/T tasks looping `client.send(Request::get(url)).await` + `bytes()`.
@@ -210,11 +211,9 @@ fn main() -> ExitCode {
     }
     client.close();
     let api = if o.sink { "sink" } else { "async" };
-    let mut medians = Vec::new();
     for (k, &t) in o.threads.iter().enumerate() {
         let all: Vec<String> = rps[k].iter().map(|r| format!("{r:.0}")).collect();
         let m = median(&mut rps[k].clone());
-        medians.push(m);
         println!(
             "{{\"api\":\"{api}\",\"threads\":{t},\"in_flight\":{},\"req_per_s\":{m:.0},\"cpu_us_per_req\":{:.3},\"rounds\":[{}]}}",
             o.m,
@@ -222,10 +221,16 @@ fn main() -> ExitCode {
             all.join(",")
         );
     }
-    let ratios: Vec<String> = medians
+    // Same-round ratios (each T against T = first of the list in that round), then the
+    // median: robust to load that drifts between rounds.
+    let ratios: Vec<String> = o
+        .threads
         .iter()
-        .zip(&o.threads)
-        .map(|(m, t)| format!("\"{t}\":{:.3}", m / medians[0]))
+        .enumerate()
+        .map(|(k, t)| {
+            let mut per_round: Vec<f64> = rps[k].iter().zip(&rps[0]).map(|(a, b)| a / b).collect();
+            format!("\"{t}\":{:.3}", median(&mut per_round))
+        })
         .collect();
     println!(
         "{{\"api\":\"{api}\",\"ratio_vs_first\":{{{}}},\"errors\":{errors}}}",
