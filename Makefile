@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check \
+.PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
 	examples examples-run install install-check uninstall c-bench
 
@@ -42,8 +42,20 @@ unit:
 servers-check: deps
 	./tests/servers/check.sh
 
+## ---- bench ------------------------------------------------------------------------
+## bench: h2o bench vs h2load vs hyper against nghttpd and the h2o server (interleaved rounds,
+## ROUNDS=5 by default), client memory per in-flight stream, 1 vs 2 submitting threads,
+## allocations per request; writes and prints bench/results/latest.md (see bench/README.md).
 bench:
-	$(CARGO) bench -p h2o-core
+	./bench/run.sh
+
+## bench-check: exits non-zero if bench/results/latest.md misses a goal of issue #3.
+bench-check:
+	./bench/check.sh
+
+## bench-micro: criterion micro-benchmarks of h2o-core (sans-IO connection, HPACK).
+bench-micro:
+	$(CARGO) bench -p h2o-core --bench proto
 
 clean:
 	$(CARGO) clean
