@@ -858,18 +858,24 @@ fn graceful_stop(c: &mut Combo) {
     let mut errors: Vec<(usize, Error)> = Vec::new();
     let mut bad_responses = Vec::new();
     let mut ok_after = 0;
-    let stopped: std::cell::Cell<Option<Instant>> = Default::default();
+    // When the stop was signalled, and how many requests had started then.
+    let stopped: std::cell::Cell<Option<(Instant, usize)>> = Default::default();
+    let started = std::cell::Cell::new(0usize);
     let ran = run(
         c,
         step,
         100,
         |i| {
+            // Stop a little after the signal: 800 ms, or 500 more requests (once nothing
+            // listens they fail fast; storms of refusals are the business of
+            // `refused_connections_lose_no_request`).
             let late = stopped
                 .get()
-                .is_some_and(|at| at.elapsed() > Duration::from_millis(800));
+                .is_some_and(|(at, n)| at.elapsed() > Duration::from_millis(800) || i > n + 500);
             if late || i >= 50_000 {
                 return None;
             }
+            started.set(i + 1);
             let client = c.client.clone();
             let url = if i % 10 == 0 {
                 large.clone()
@@ -909,7 +915,7 @@ fn graceful_stop(c: &mut Combo) {
             }
             if finished == 300 {
                 match c.server.graceful_stop() {
-                    Ok(true) => stopped.set(Some(Instant::now())),
+                    Ok(true) => stopped.set(Some((Instant::now(), started.get()))),
                     Ok(false) => unreachable!(),
                     Err(e) => c.fail(step, format!("cannot signal the server: {e}")),
                 }
