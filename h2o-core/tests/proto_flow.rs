@@ -299,6 +299,7 @@ fn recv_cfg() -> ProtoConfig {
         initial_window_size: 65_535,
         connection_window_size: 1 << 20,
         adaptive_window: false,
+        max_buffered_per_connection: 0,
         ..ProtoConfig::default()
     }
 }
@@ -381,6 +382,7 @@ fn data_beyond_connection_window_is_connection_error() {
             initial_window_size: 1 << 20,
             connection_window_size: 65_535,
             adaptive_window: false,
+            max_buffered_per_connection: 0,
             ..ProtoConfig::default()
         },
         server_settings(),
@@ -518,6 +520,7 @@ fn slow_consumer_bounds_buffered_memory() {
         initial_window_size: 65_535,
         connection_window_size: 100_000,
         adaptive_window: false,
+        max_buffered_per_connection: 0,
         ..ProtoConfig::default()
     };
     let mut p = Pair::ready(cfg, server_settings());
@@ -572,6 +575,7 @@ fn bdp_cfg(cap: u32) -> ProtoConfig {
         connection_window_size: 65_535,
         adaptive_window: true,
         max_adaptive_window: cap,
+        max_buffered_per_connection: 0,
         ..ProtoConfig::default()
     }
 }

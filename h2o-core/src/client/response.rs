@@ -265,7 +265,20 @@ impl ResponseBody {
 impl Drop for ResponseBody {
     fn drop(&mut self) {
         if !self.ended {
-            // Abandoned mid-body: reset the stream so the server stops sending.
+            // Abandoned mid-body: return the credit of what arrived but was never read, and
+            // reset the stream so the server stops sending.
+            let unread: usize = self
+                .inbox
+                .lock()
+                .events
+                .iter()
+                .map(|e| match e {
+                    ResponseEvent::Data(d) => d.len(),
+                    _ => 0,
+                })
+                .sum();
+            self.unreported += unread;
+            self.report();
             if let Some(h) = self.handle.take() {
                 h.cancel();
             }

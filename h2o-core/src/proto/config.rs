@@ -30,6 +30,13 @@ pub struct ProtoConfig {
     pub adaptive_window: bool,
     /// Cap for the adaptive stream and connection windows (bounds buffered memory).
     pub max_adaptive_window: u32,
+    /// Response bytes buffered for the caller (received, not yet consumed) up to which the
+    /// *connection* window is replenished on receipt; beyond it, only on consumption. Stream
+    /// windows are always replenished on consumption (per-stream backpressure). Returning
+    /// connection credit early stops one unread stream from starving the others (a caller
+    /// reading concurrent responses one after another would otherwise deadlock); the cap
+    /// keeps the total bounded. `0`: connection credit only on consumption.
+    pub max_buffered_per_connection: usize,
     /// Requests waiting for a free stream slot beyond which submission fails.
     pub max_pending_requests: usize,
     /// Request body bytes buffered per stream before the caller is asked to wait.
@@ -59,6 +66,7 @@ impl Default for ProtoConfig {
             max_continuation_frames: 0,
             adaptive_window: true,
             max_adaptive_window: 32 << 20,
+            max_buffered_per_connection: 64 << 20,
             max_pending_requests: 65_536,
             send_buffer_size: 256 << 10,
             write_high_water: 256 << 10,

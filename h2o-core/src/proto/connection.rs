@@ -192,6 +192,10 @@ pub struct Connection {
     send_window: Window,
     recv_window: Window,
     recv_unacked: u32,
+    /// Response bytes delivered to the caller and not yet released.
+    buffered: u64,
+    /// Of those, bytes whose connection credit is still owed (returned on release).
+    uncredited: u64,
     /// Our stream receive window as the peer knows it (grows with the adaptive window).
     stream_window: u32,
     conn_window: u32,
@@ -243,6 +247,8 @@ impl Connection {
             send_window: Window::new(DEFAULT_INITIAL_WINDOW_SIZE),
             recv_window: Window::new(cfg.connection_window_size),
             recv_unacked: 0,
+            buffered: 0,
+            uncredited: 0,
             stream_window: cfg.initial_window_size,
             conn_window: cfg.connection_window_size,
             sched: Scheduler::default(),
@@ -389,7 +395,10 @@ impl Connection {
                 }
             }
         }
-        self.release_connection(n);
+        self.buffered = self.buffered.saturating_sub(n as u64);
+        let owed = self.uncredited.min(n as u64);
+        self.uncredited -= owed;
+        self.release_connection(owed as u32);
     }
 
     /// Cancels a request: RST_STREAM(CANCEL) if it is on the wire, removal if queued.
@@ -762,6 +771,13 @@ impl Connection {
                 id: req,
                 data: d.data,
             });
+            // Connection credit on receipt while the buffered total stays under the cap.
+            self.buffered += len;
+            if self.buffered <= self.cfg.max_buffered_per_connection as u64 {
+                self.release_connection(len as u32);
+            } else {
+                self.uncredited += len;
+            }
         }
         if padding > 0 {
             self.release_connection(padding);

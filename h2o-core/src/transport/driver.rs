@@ -61,9 +61,11 @@ pub(crate) async fn run_connection(
     }
     // Requests queued for the connection that could not be opened were never sent: retry
     // them after a backoff (bounded by their retry budget) or fail them.
+    // `recv().await` after `close()`, not `try_recv`: a send in progress on another thread
+    // would read as "empty" and its request would be lost.
     rx.close();
     let pool = pool.upgrade();
-    while let Ok(cmd) = rx.try_recv() {
+    while let Some(cmd) = rx.recv().await {
         if let Command::Submit(sub) = cmd {
             match &pool {
                 Some(p) => p.retry_connect(sub, failed.clone()),
@@ -134,9 +136,10 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         streaming: Vec::new(),
         read_closed: false,
         write_closed: false,
+        flush_pending: false,
     };
     poll_fn(|cx| driver.poll_drive(cx)).await;
-    driver.finish();
+    driver.finish().await;
 }
 
 /// A request the connection is carrying: its sink and what is needed to replay it.
@@ -193,6 +196,8 @@ struct Driver<IO> {
     streaming: Vec<RequestId>,
     read_closed: bool,
     write_closed: bool,
+    /// The last flush returned Pending: retry it on the next pass.
+    flush_pending: bool,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
@@ -449,8 +454,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 Poll::Pending => break,
             }
         }
-        if wrote {
-            let _ = Pin::new(&mut self.io).poll_flush(cx);
+        if wrote || self.flush_pending {
+            // A buffering transport (TLS) may hold bytes after `poll_write`: keep flushing
+            // until it reports done, or they (e.g. WINDOW_UPDATEs) could sit there forever.
+            self.flush_pending = Pin::new(&mut self.io).poll_flush(cx).is_pending();
         }
         progress
     }
@@ -739,7 +746,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// After the loop: hand requests that never reached the state machine to the pool, and
     /// record why the connection closed.
-    fn finish(&mut self) {
+    async fn finish(&mut self) {
         self.shared.accepting.store(false, Ordering::Release);
         self.soft_dead = true;
         self.release_parked();
@@ -761,7 +768,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         });
         Counters::inc(reason);
         self.rx.close();
-        while let Ok(cmd) = self.rx.try_recv() {
+        while let Some(cmd) = self.rx.recv().await {
             if let Command::Submit(sub) = cmd {
                 match self.pool.upgrade() {
                     Some(pool) => pool.dispatch(sub),

@@ -330,6 +330,8 @@ pub fn small_cfg() -> ProtoConfig {
         initial_window_size: 65_535,
         connection_window_size: 65_535,
         adaptive_window: false,
+        // Connection credit only on consumption, so tests see every credit decision.
+        max_buffered_per_connection: 0,
         ..ProtoConfig::default()
     }
 }

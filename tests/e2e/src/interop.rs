@@ -155,7 +155,37 @@ pub fn connections_to(port: u16) -> Vec<u16> {
 /// time (a new one starts as soon as one finishes), until `make` returns `None`; each is woken
 /// individually (no O(n) polling per wake-up). `on_done(i, output, finished_so_far)` runs as
 /// each one finishes, on this thread. Returns how many ran.
-pub fn run_bounded<T, F, M, D>(limit: usize, mut make: M, mut on_done: D) -> usize
+///
+/// Panics if nothing finishes for [`RUN_BOUNDED_WATCHDOG`] while futures are pending: a request
+/// the client never finishes shows up as a failure naming the stuck indices, not a hung test.
+pub fn run_bounded<T, F, M, D>(limit: usize, make: M, on_done: D) -> usize
+where
+    F: Future<Output = T>,
+    M: FnMut(usize) -> Option<F>,
+    D: FnMut(usize, T, usize),
+{
+    match run_bounded_until(limit, RUN_BOUNDED_WATCHDOG, make, on_done) {
+        Ok(ran) => ran,
+        Err(stuck) => panic!(
+            "{} futures still pending, nothing finished for {RUN_BOUNDED_WATCHDOG:?} (the client \
+             lost them?): indices {:?}",
+            stuck.len(),
+            &stuck[..stuck.len().min(20)]
+        ),
+    }
+}
+
+/// How long [`run_bounded`] waits without any future finishing.
+pub const RUN_BOUNDED_WATCHDOG: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`run_bounded`] with a stall watchdog: `Err(indices still pending)` (they are dropped) once
+/// nothing has finished for `watchdog`.
+pub fn run_bounded_until<T, F, M, D>(
+    limit: usize,
+    watchdog: std::time::Duration,
+    mut make: M,
+    mut on_done: D,
+) -> Result<usize, Vec<usize>>
 where
     F: Future<Output = T>,
     M: FnMut(usize) -> Option<F>,
@@ -191,6 +221,7 @@ where
     let mut slots: Vec<Slot<F>> = (0..limit).map(|_| None).collect();
     let (mut started, mut finished, mut live, mut exhausted) = (0, 0, 0, false);
     let mut to_poll: Vec<usize> = (0..limit).collect();
+    let mut last_progress = std::time::Instant::now();
     loop {
         // Refill free slots (the ones about to be polled) while `make` has more.
         for &slot in &to_poll {
@@ -206,7 +237,10 @@ where
             }
         }
         if live == 0 {
-            return started;
+            return Ok(started);
+        }
+        if last_progress.elapsed() > watchdog {
+            return Err(slots.iter().flatten().map(|(i, _)| *i).collect());
         }
         for slot in std::mem::take(&mut to_poll) {
             let Some((i, fut)) = slots[slot].as_mut() else {
@@ -218,13 +252,14 @@ where
                 slots[slot] = None;
                 live -= 1;
                 finished += 1;
+                last_progress = std::time::Instant::now();
                 on_done(i, out, finished);
                 // Free: refilled and polled on the next round.
                 to_poll.push(slot);
             }
         }
         if to_poll.is_empty() && ready.lock().unwrap().is_empty() {
-            std::thread::park();
+            std::thread::park_timeout(std::time::Duration::from_millis(500));
         }
         to_poll.append(&mut ready.lock().unwrap());
         to_poll.sort_unstable();
@@ -287,6 +322,31 @@ mod tests {
         assert_eq!(ran, 50);
         assert!(seen.iter().all(|&s| s));
         assert!(peak.load(Ordering::SeqCst) <= 7);
+    }
+
+    #[test]
+    fn run_bounded_until_reports_what_never_finished() {
+        let r = run_bounded_until(
+            4,
+            std::time::Duration::from_millis(200),
+            |i| {
+                (i < 6).then_some(std::future::poll_fn(move |_| {
+                    if i == 2 || i == 4 {
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                }))
+            },
+            |_, _, _| {},
+        );
+        assert_eq!(
+            r.map_err(|mut s| {
+                s.sort();
+                s
+            }),
+            Err(vec![2, 4])
+        );
     }
 
     #[test]

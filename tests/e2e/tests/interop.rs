@@ -12,7 +12,9 @@
 //! * 1000 concurrent requests on one connection (10x the servers' stream limits), and 300
 //!   concurrent 1 MiB downloads (streams that stay open, beyond the limit);
 //! * a graceful reload of the server (GOAWAY to the old connection) in the middle of 2000
-//!   requests with 100 in flight: every request must succeed.
+//!   requests with 100 in flight: every request must succeed;
+//! * a graceful stop in the middle of a run: no request the server accepted may fail, the rest
+//!   fail as unprocessed (nothing listens any more).
 //!
 //! What a server cannot do is skipped for that server only, with the reason in [`Caps`].
 //! The TLS tests need the client's TLS support (`h2o_core::Config::tls`): they are behind this
@@ -24,7 +26,8 @@ use bytes::Bytes;
 use h2o_core::client::{block_on, Request};
 use h2o_core::{Client, Error, Method};
 use h2o_e2e::interop::{
-    connections_to, established_connections_to, pattern_bytes, run_bounded, sha1_hex, PatternCheck,
+    connections_to, established_connections_to, pattern_bytes, run_bounded_until, sha1_hex,
+    PatternCheck,
 };
 use h2o_e2e::{fetch, hex, pattern_sha256};
 use h2o_testsupport::{Mode, RealServer, ServerKind};
@@ -67,6 +70,13 @@ struct Caps {
     /// REFUSED_STREAM for streams above N, and closes the connection without answering some
     /// streams at or below N: those fail with `Io`, processed `Maybe` (seen with a frame spy).
     reload_abandons_streams: bool,
+    /// At a graceful stop the server's listening socket outlives its HTTP/2 worker: h2o in
+    /// master mode (`start_server` owns the socket and exits only once the old worker has
+    /// drained). The kernel completes the handshake of the client's new connection, the client
+    /// sends SETTINGS and its requests, no byte ever comes back, and the connection is reset
+    /// when the master exits: those requests fail with `Io` ("Connection reset by peer"),
+    /// processed `Maybe` (seen with a frame spy).
+    stop_leaves_listener_open: bool,
 }
 
 fn caps(kind: ServerKind) -> Caps {
@@ -80,6 +90,7 @@ fn caps(kind: ServerKind) -> Caps {
             put: true,
             reload: true,
             reload_abandons_streams: false,
+            stop_leaves_listener_open: false,
         },
         ServerKind::H2o => Caps {
             no_content: true,
@@ -90,6 +101,7 @@ fn caps(kind: ServerKind) -> Caps {
             put: false,
             reload: true,
             reload_abandons_streams: false,
+            stop_leaves_listener_open: true,
         },
         ServerKind::Nghttpd => Caps {
             no_content: false,
@@ -100,6 +112,7 @@ fn caps(kind: ServerKind) -> Caps {
             put: false,
             reload: false,
             reload_abandons_streams: false,
+            stop_leaves_listener_open: false,
         },
         ServerKind::Apache2 => Caps {
             no_content: true,
@@ -110,6 +123,7 @@ fn caps(kind: ServerKind) -> Caps {
             put: true,
             reload: true,
             reload_abandons_streams: true,
+            stop_leaves_listener_open: false,
         },
     }
 }
@@ -157,6 +171,27 @@ impl Combo {
     }
 }
 
+/// [`run_bounded_until`] with a 30 s stall watchdog: requests the client never finishes fail
+/// the step.
+fn run<T, F, M, D>(c: &Combo, step: &str, limit: usize, make: M, on_done: D) -> usize
+where
+    F: std::future::Future<Output = T>,
+    M: FnMut(usize) -> Option<F>,
+    D: FnMut(usize, T, usize),
+{
+    let watchdog = Duration::from_secs(30);
+    run_bounded_until(limit, watchdog, make, on_done).unwrap_or_else(|stuck| {
+        c.fail(
+            step,
+            format!(
+                "CLIENT BUG? {} requests never finished (nothing finished for {watchdog:?}): #{:?}",
+                stuck.len(),
+                &stuck[..stuck.len().min(20)]
+            ),
+        )
+    })
+}
+
 fn describe(e: &Error) -> String {
     format!(
         "{e} [kind {:?}, code {:?}, origin {:?}, scope {:?}, processed {:?}]",
@@ -191,7 +226,7 @@ fn exercise(kind: ServerKind, mode: Mode) {
     let t0 = Instant::now();
     let server = RealServer::start(kind, mode);
     let client = client_for(&server);
-    let c = Combo {
+    let mut c = Combo {
         kind,
         mode,
         caps: caps(kind),
@@ -207,6 +242,7 @@ fn exercise(kind: ServerKind, mode: Mode) {
     many_streams(&c);
     long_streams_beyond_limit(&c);
     graceful_reload(&c);
+    graceful_stop(&mut c);
     c.client.close();
     eprintln!("{kind} {mode}: all ok in {} ms", t0.elapsed().as_millis());
 }
@@ -537,7 +573,9 @@ fn many_streams(c: &Combo) {
     let step = "1000 concurrent GET /13b";
     let url = c.url("/13b");
     let mut failures = Vec::new();
-    run_bounded(
+    run(
+        c,
+        step,
         1000,
         |i| {
             let client = c.client.clone();
@@ -579,7 +617,9 @@ fn long_streams_beyond_limit(c: &Combo) {
     let step = "300 concurrent GET /1m";
     let url = c.url("/1m");
     let mut failures = Vec::new();
-    run_bounded(
+    run(
+        c,
+        step,
         300,
         |i| {
             let client = c.client.clone();
@@ -639,7 +679,9 @@ fn graceful_reload(c: &Combo) {
     let mut bad_responses = Vec::new();
     // (finished when signalled, when, the client's connections then)
     let reloads: std::cell::RefCell<Vec<(usize, Instant, Vec<u16>)>> = Default::default();
-    let ran = run_bounded(
+    let ran = run(
+        c,
+        step,
         100,
         |i| {
             let last = reloads.borrow().last().map(|r| r.1);
@@ -798,6 +840,152 @@ fn graceful_reload(c: &Combo) {
     c.step(&format!("{ran} {step}"), t);
 }
 
+/// Requests with 100 in flight while the server stops gracefully (after 300 have finished):
+/// what the server accepted completes; what it did not is retried and then fails with
+/// `processed: No` (typically `Connect`, nothing listens any more). No request the server
+/// accepted may be lost, and the server must exit. Ends the combination's server.
+fn graceful_stop(c: &mut Combo) {
+    if c.kind.graceful_stop_signal().is_none() {
+        eprintln!(
+            "{} {}: graceful stop skipped (the server has none)",
+            c.kind, c.mode
+        );
+        return;
+    }
+    let t = Instant::now();
+    let step = "requests across a graceful stop";
+    let (small, large) = (c.url("/13b"), c.url("/1m"));
+    let mut errors: Vec<(usize, Error)> = Vec::new();
+    let mut bad_responses = Vec::new();
+    let mut ok_after = 0;
+    // When the stop was signalled, and how many requests had started then.
+    let stopped: std::cell::Cell<Option<(Instant, usize)>> = Default::default();
+    let started = std::cell::Cell::new(0usize);
+    let ran = run(
+        c,
+        step,
+        100,
+        |i| {
+            // Stop a little after the signal: 800 ms, or 500 more requests (once nothing
+            // listens they fail fast; storms of refusals are the business of
+            // `refused_connections_lose_no_request`).
+            let late = stopped
+                .get()
+                .is_some_and(|(at, n)| at.elapsed() > Duration::from_millis(800) || i > n + 500);
+            if late || i >= 50_000 {
+                return None;
+            }
+            started.set(i + 1);
+            let client = c.client.clone();
+            let url = if i % 10 == 0 {
+                large.clone()
+            } else {
+                small.clone()
+            };
+            Some(async move {
+                let mut resp = client.send(Request::get(&url)?).await?;
+                let mut check = PatternCheck::new();
+                let mut body = Vec::new();
+                while let Some(chunk) = resp.chunk().await? {
+                    if i % 10 == 0 {
+                        check.update(&chunk);
+                    } else {
+                        body.extend_from_slice(&chunk);
+                    }
+                }
+                let ok = if i % 10 == 0 {
+                    check.len() == 1 << 20 && check.first_mismatch().is_none()
+                } else {
+                    body == HELLO
+                };
+                Ok::<_, Error>((resp.status(), ok))
+            })
+        },
+        |i, out, finished| {
+            match out {
+                Ok((200, true)) => {
+                    if stopped.get().is_some() {
+                        ok_after += 1
+                    }
+                }
+                Ok((status, _)) => {
+                    bad_responses.push(format!("#{i}: status {status} or wrong body"))
+                }
+                Err(e) => errors.push((i, e)),
+            }
+            if finished == 300 {
+                match c.server.graceful_stop() {
+                    Ok(true) => stopped.set(Some((Instant::now(), started.get()))),
+                    Ok(false) => unreachable!(),
+                    Err(e) => c.fail(step, format!("cannot signal the server: {e}")),
+                }
+            }
+        },
+    );
+    c.check(step, stopped.get().is_some(), "never signalled");
+    c.check(step, bad_responses.is_empty(), format!("{bad_responses:?}"));
+    let describe_all = |errors: &[&(usize, Error)]| {
+        errors
+            .iter()
+            .take(20)
+            .map(|(i, e)| format!("#{i}: {}", describe(e)))
+            .collect::<Vec<_>>()
+    };
+    let maybe: Vec<_> = errors
+        .iter()
+        .filter(|(_, e)| e.processed() != h2o_core::Processed::No)
+        .collect();
+    let mut kinds: Vec<_> = errors.iter().map(|(_, e)| e.kind()).collect();
+    kinds.sort_by_key(|k| k.code());
+    kinds.dedup();
+    if c.caps.reload_abandons_streams || c.caps.stop_leaves_listener_open {
+        // Tolerated (see the caps): at most two connections' worth of requests.
+        let io_only = maybe
+            .iter()
+            .all(|(_, e)| e.kind() == h2o_core::ErrorKind::Io);
+        c.check(
+            step,
+            io_only && maybe.len() <= 200,
+            format!(
+                "{} of {ran} possibly processed requests failed: {:?}",
+                maybe.len(),
+                describe_all(&maybe)
+            ),
+        );
+        if !maybe.is_empty() {
+            eprintln!(
+                "{} {}: {} of {ran} requests dropped by the server at its graceful stop (tolerated)",
+                c.kind,
+                c.mode,
+                maybe.len()
+            );
+        }
+    } else {
+        c.check(
+            step,
+            maybe.is_empty(),
+            format!(
+                "{} of {ran} requests the server may have processed failed: {:?}",
+                maybe.len(),
+                describe_all(&maybe)
+            ),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.server.is_running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = c.server.is_running();
+    c.check(step, !running, "the server did not exit within 10 s");
+    c.step(
+        &format!(
+            "{ran} {step} ({ok_after} ok after the signal, {} failed unprocessed: {kinds:?})",
+            errors.len()
+        ),
+        t,
+    );
+}
+
 #[test]
 fn nginx_h2c() {
     exercise(ServerKind::Nginx, Mode::H2c);
@@ -841,5 +1029,57 @@ mod tls {
     #[test]
     fn apache2_tls() {
         exercise(ServerKind::Apache2, Mode::Tls);
+    }
+}
+
+/// What the graceful-stop step runs into once nothing listens: tens of thousands of requests
+/// whose connections are refused, 100 in flight. Every one must end with an error (`Connect`,
+/// unprocessed); none may be lost.
+///
+/// CLIENT BUG (fails intermittently, about 1 request in 10-20k): a request is lost, no terminal
+/// event ever, the runtime idle. `run_connection`'s connect-failure path (and `Driver::finish`)
+/// drained the command queue with `rx.close(); while let Ok(cmd) = rx.try_recv()` (fixed: now
+/// `recv().await`), but tokio's
+/// `try_recv` returns `Empty`, not `Disconnected`, while a concurrent `Pool::dispatch` send
+/// has been counted but not yet pushed (tokio 1.54 `chan.rs` `try_recv`): the drain stops,
+/// the submission lands afterwards and is dropped with the receiver, without `fail()`.
+#[test]
+fn refused_connections_lose_no_request() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/13b");
+    // No retries: connect failures otherwise wait out the circuit breaker's backoff, which
+    // this test's stall watchdog would mistake for lost requests.
+    let client = Client::with_config(h2o_core::Config {
+        max_retries: 0,
+        ..h2o_core::Config::default()
+    })
+    .unwrap();
+    let mut other = Vec::new();
+    let result = run_bounded_until(
+        100,
+        Duration::from_secs(5),
+        |i| {
+            let client = client.clone();
+            let url = url.clone();
+            (i < 200_000).then_some(async move {
+                client.send(Request::get(&url)?).await.map(|r| r.status())
+            })
+        },
+        |i, out, _| match out {
+            Err(e) if e.kind() == h2o_core::ErrorKind::Connect => {}
+            other_out => other.push(format!("#{i}: {other_out:?}")),
+        },
+    );
+    client.close();
+    assert!(other.is_empty(), "{:?}", &other[..other.len().min(10)]);
+    if let Err(stuck) = result {
+        panic!(
+            "CLIENT BUG: {} of 200000 refused requests never finished: #{:?}",
+            stuck.len(),
+            &stuck[..stuck.len().min(20)]
+        );
     }
 }

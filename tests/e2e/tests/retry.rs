@@ -224,3 +224,30 @@ fn early_response_during_an_upload_frees_the_stream() {
     assert_eq!(client.stats().open_streams(), 0);
     drop(tx);
 }
+
+#[test]
+fn goaway_enhance_your_calm_on_every_attempt_ends_after_the_retry_budget() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let a2 = attempts.clone();
+    let server = RawServer::start(move |mut c| {
+        c.handshake();
+        c.read_requests(1);
+        a2.fetch_add(1, Ordering::SeqCst);
+        c.send(&[Frame::GoAway(GoAway {
+            last_stream_id: StreamId::new(0),
+            code: ErrorCode::EnhanceYourCalm,
+            debug_data: Bytes::from_static(b"calm down"),
+        })]);
+        while c.read_frame().is_some() {}
+    });
+    let client = Client::new().unwrap();
+    let t0 = std::time::Instant::now();
+    let e = get(&client, &server.url("/")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::GoAway, "{e}");
+    assert_eq!(e.code(), Some(ErrorCode::EnhanceYourCalm));
+    assert!(e.is_unprocessed());
+    // The first try plus max_retries (3): bounded, no endless loop.
+    assert_eq!(attempts.load(Ordering::SeqCst), 4);
+    assert_eq!(client.stats().requests_retried, 3);
+    assert!(t0.elapsed() < std::time::Duration::from_secs(2));
+}

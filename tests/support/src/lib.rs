@@ -66,6 +66,19 @@ impl ServerKind {
         }
     }
 
+    /// The signal that makes the server's master stop gracefully (GOAWAY, finish in-flight
+    /// streams, exit), or `None`: nginx `SIGQUIT`, apache2 `SIGWINCH` (graceful-stop), h2o
+    /// `SIGTERM` (`start_server` passes it to the worker, which shuts down gracefully); nghttpd
+    /// just exits on any signal.
+    pub fn graceful_stop_signal(self) -> Option<libc::c_int> {
+        match self {
+            ServerKind::Nginx => Some(libc::SIGQUIT),
+            ServerKind::H2o => Some(libc::SIGTERM),
+            ServerKind::Apache2 => Some(libc::SIGWINCH),
+            ServerKind::Nghttpd => None,
+        }
+    }
+
     /// The name `serve.sh` takes, which is also the binary's name.
     pub fn name(self) -> &'static str {
         match self {
@@ -445,6 +458,19 @@ impl RealServer {
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Sends the kind's graceful stop signal to the master; `false` if the kind has none.
+    pub fn graceful_stop(&self) -> std::io::Result<bool> {
+        match self.kind.graceful_stop_signal() {
+            Some(sig) => self.signal(sig).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether the server's master process is still running (reaps it if it exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The folder with its config, logs and `www` (a symlink to the shared docroot).
