@@ -37,5 +37,9 @@ if [ ! -e "$policy" ] && ! dpkg -s "${server_pkgs[@]}" >/dev/null 2>&1; then
 fi
 apt_install "${server_pkgs[@]}"
 
+# Python bindings (bindings/python, `make python-test`): a virtualenv, and libpython for the
+# workspace build of the pyo3 crate (only maturin's extension build skips linking it).
+apt_install python3 python3-venv python3-dev
+
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true

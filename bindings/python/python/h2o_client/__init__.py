@@ -761,7 +761,7 @@ def _close_all() -> None:
 
 
 class _BaseClient:
-    _native: Any
+    _native: _native.NativeClient
 
     def stats(self) -> Dict[str, Any]:
         """Counters of this client, kept by the binding (the core has no stats API yet):

@@ -1,11 +1,14 @@
 """Type stubs of the native module (internal API of h2o_client)."""
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, final
+
+__all__ = ["NativeClient", "NativeRequest", "_set_error_factory", "error_kinds", "default_settings", "__version__"]
 
 __version__: str
 
 _Headers = List[Tuple[str, str]]
 
+@final
 class NativeRequest:
     @property
     def token(self) -> int: ...
@@ -22,6 +25,7 @@ class NativeRequest:
     def try_send_chunk(self, chunk: bytes) -> bool: ...
     def finish_body(self) -> None: ...
 
+@final
 class NativeClient:
     def __new__(cls, config: Optional[Dict[str, Any]] = None, asyncio: bool = False) -> NativeClient: ...
     def submit(
