@@ -987,13 +987,30 @@ class AsyncClient(_BaseClient):
 
         Example: ``r = await client.request("POST", url, content=b"x")``.
         """
-        loop = self._bind()
-        body, stream = _body(content)
-        req = self._native.submit(method, url, _header_list(headers), body, stream is not None, False, timeout)
-        if stream is not None:
-            await self._upload(loop, req, stream)
-        while not req.is_done():
-            await self._wait(loop, req)
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind()
+        if content is None:
+            req = self._native.submit(method, url, _header_list(headers), None, False, False, timeout)
+        else:
+            body, stream = _body(content)
+            req = self._native.submit(method, url, _header_list(headers), body, stream is not None, False, timeout)
+            if stream is not None:
+                await self._upload(loop, req, stream)
+        if not req.is_done():
+            # Hot path of `_wait`, inlined: one future, woken by `_on_ready`.
+            fut = loop.create_future()
+            token = req.token
+            waiters = self._waiters
+            waiters[token] = fut
+            try:
+                await fut
+            except BaseException:
+                waiters.pop(token, None)
+                req.cancel()
+                raise
+            while not req.is_done():  # a spurious wake-up
+                await self._wait(loop, req)
         status, hdrs, data, trailers = req.take_response()
         return Response(status, hdrs, data, trailers, url=url, method=method)
 
