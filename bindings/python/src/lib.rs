@@ -855,10 +855,14 @@ impl NativeClient {
 
 impl Drop for NativeClient {
     fn drop(&mut self) {
-        // Closing joins the runtime thread; its sinks never need the GIL, so this cannot
-        // deadlock even when the last reference goes away during garbage collection.
+        // Closing joins the runtime thread (up to the core's GOAWAY grace period). That
+        // cannot deadlock (the core's threads never need the GIL), but this runs with the
+        // GIL held (garbage collection), so it is done on a short-lived thread of its own;
+        // if no thread can be started, the closure is dropped here and closes inline.
         if let Some(c) = self.client.get_mut().take() {
-            c.close();
+            let _ = std::thread::Builder::new()
+                .name("h2o-py-close".into())
+                .spawn(move || c.close());
         }
     }
 }
