@@ -133,3 +133,28 @@ def test_one_client_two_loops_in_turn(testserver: str) -> None:
     assert asyncio.run(go()) == 200
     assert asyncio.run(go()) == 200
     c.close()
+
+
+async def test_loop_never_blocked(testserver: str) -> None:
+    # A ticker keeps running while 2000 requests and a 50 MiB stream go through the client.
+    gaps: list[float] = []
+    stop = False
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not stop:
+            await asyncio.sleep(0.005)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    t = asyncio.ensure_future(ticker())
+    async with h2o_client.AsyncClient() as c:
+        await asyncio.gather(*(c.get(testserver + "/hello") for _ in range(2000)))
+        async with c.stream("GET", f"{testserver}/bytes/{50 << 20}") as r:
+            async for _ in r.aiter_bytes():
+                pass
+        await asyncio.gather(*(c.get(testserver + "/delay/200") for _ in range(100)))
+    stop = True
+    await t
+    assert gaps and max(gaps) < 0.5, max(gaps)
