@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,42 +32,48 @@ use parking_lot::{Condvar, Mutex};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
-/// Python callable `(kind, name, code, message, unprocessed, remote) -> exception`,
-/// registered by `h2o_client/__init__.py`.
-static ERROR_FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// The exception classes by kind number, and their base (`h2o_client.Error`), registered
+/// by `h2o_client/__init__.py`.
+static ERROR_CLASSES: PyOnceLock<(Py<PyDict>, Py<PyType>)> = PyOnceLock::new();
 
+/// The Python exception for a core error: `cls(message, kind, kind_name, code, unprocessed,
+/// remote)`. The classes have no Python-level `__init__` (their attributes are properties
+/// over `args`), so raising one from here runs no Python code: a thread inside this module
+/// never executes bytecode, where CPython could switch threads (or, during finalization,
+/// end the thread with `pthread_exit`, which cannot unwind through Rust frames).
 fn core_err(py: Python<'_>, e: &CoreError) -> PyErr {
     let kind = e.kind();
-    let code: Option<u32> = e.code().map(u32::from);
-    let Some(factory) = ERROR_FACTORY.get(py) else {
+    let args = (
+        e.to_string(),
+        kind.code(),
+        kind.name(),
+        e.code().map(u32::from),
+        e.is_unprocessed(),
+        e.is_remote(),
+    );
+    let Some((by_kind, base)) = ERROR_CLASSES.get(py) else {
         return PyRuntimeError::new_err(e.to_string());
     };
-    match factory.call1(
-        py,
-        (
-            kind.code(),
-            kind.name(),
-            code,
-            e.to_string(),
-            e.is_unprocessed(),
-            e.is_remote(),
-        ),
-    ) {
-        Ok(exc) => PyErr::from_value(exc.into_bound(py)),
-        Err(err) => err,
-    }
+    let cls = match by_kind.bind(py).get_item(kind.code()) {
+        Ok(Some(c)) => match c.cast_into::<PyType>() {
+            Ok(t) => t,
+            Err(_) => base.bind(py).clone(),
+        },
+        _ => base.bind(py).clone(),
+    };
+    PyErr::from_type(cls, args)
 }
 
 fn invalid_argument(py: Python<'_>, msg: String) -> PyErr {
     core_err(py, &CoreError::new(ErrorKind::InvalidArgument, msg))
 }
 
-/// Registers the exception factory (called once by the Python package).
+/// Registers the exception classes (called once by the Python package).
 #[pyfunction]
-fn _set_error_factory(py: Python<'_>, factory: Py<PyAny>) {
-    let _ = ERROR_FACTORY.set(py, factory);
+fn _set_error_classes(py: Python<'_>, by_kind: Py<PyDict>, base: Py<PyType>) {
+    let _ = ERROR_CLASSES.set(py, (by_kind, base));
 }
 
 /// The stable number of every error kind, by name (for the Python exception table).
@@ -229,14 +235,37 @@ fn headers_to_py<'py>(py: Python<'py>, h: &Headers) -> PyResult<Bound<'py, PyLis
     PyList::new(py, items)
 }
 
+/// Threads currently waiting in this module with the GIL released (see `detached`).
+static DETACHED: AtomicUsize = AtomicUsize::new(0);
+
+/// `py.detach(f)`, counted: at interpreter exit the Python layer closes every client, then
+/// waits (GIL released) until no thread is still inside such a wait, so none of them tries
+/// to take the GIL back once finalization has begun (CPython < 3.14 ends such threads with
+/// `pthread_exit`, which cannot unwind through Rust frames).
+fn detached<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, f: F) -> T {
+    DETACHED.fetch_add(1, Ordering::SeqCst);
+    let r = py.detach(f);
+    DETACHED.fetch_sub(1, Ordering::SeqCst);
+    r
+}
+
+/// How many threads wait inside this module with the GIL released.
+#[pyfunction]
+fn threads_waiting() -> usize {
+    DETACHED.load(Ordering::SeqCst)
+}
+
 /// How long a blocked sync caller sleeps between checks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 impl Shared {
     /// Blocks (GIL released) until `ready(state)` holds; checks for signals meanwhile.
     fn wait(&self, py: Python<'_>, ready: impl Fn(&State) -> bool + Sync) -> PyResult<()> {
+        if ready(&self.state.lock()) {
+            return Ok(());
+        }
         loop {
-            let ok = py.detach(|| {
+            let ok = detached(py, || {
                 let mut st = self.state.lock();
                 if !ready(&st) {
                     self.cond.wait_for(&mut st, SIGNAL_CHECK);
@@ -302,30 +331,45 @@ enum Step {
     End,
 }
 
+/// Why a request step failed, as plain Rust data: converted to a Python exception only
+/// once no Rust lock is held (creating Python objects can run arbitrary Python code through
+/// the garbage collector and let other threads take the GIL).
+enum Fail {
+    Core(CoreError),
+    Usage(&'static str),
+}
+
+impl Fail {
+    fn into_py(self, py: Python<'_>) -> PyErr {
+        match self {
+            Fail::Core(e) => core_err(py, &e),
+            Fail::Usage(m) => PyRuntimeError::new_err(m),
+        }
+    }
+}
+
 impl NativeRequest {
     /// Pops events up to and including the head; `Ok(None)` if it has not arrived.
-    fn pop_head<'py>(&self, py: Python<'py>) -> PyResult<Option<(u16, Bound<'py, PyList>)>> {
+    fn pop_head_raw(&self) -> Result<Option<(u16, Headers)>, Fail> {
         self.shared.queued.store(false, Ordering::Release);
         let mut st = self.shared.state.lock();
         if st.head_taken {
-            return Err(PyRuntimeError::new_err(
-                "the response head was already taken",
-            ));
+            return Err(Fail::Usage("the response head was already taken"));
         }
         while let Some(ev) = st.events.pop_front() {
             match ev {
                 ResponseEvent::Head { status, headers } => {
                     st.head_taken = true;
-                    return Ok(Some((status, headers_to_py(py, &headers)?)));
+                    return Ok(Some((status, headers)));
                 }
                 ResponseEvent::Error(e) => {
                     st.finished = Some(Some(e.clone()));
-                    return Err(core_err(py, &e));
+                    return Err(Fail::Core(e));
                 }
                 ResponseEvent::Done => {
                     let e = CoreError::new(ErrorKind::Protocol, "response ended without a head");
                     st.finished = Some(Some(e.clone()));
-                    return Err(core_err(py, &e));
+                    return Err(Fail::Core(e));
                 }
                 _ => {}
             }
@@ -333,13 +377,21 @@ impl NativeRequest {
         Ok(None)
     }
 
-    fn pop_chunk(&self, py: Python<'_>) -> PyResult<Step> {
+    fn pop_head<'py>(&self, py: Python<'py>) -> PyResult<Option<(u16, Bound<'py, PyList>)>> {
+        match self.pop_head_raw() {
+            Ok(Some((status, headers))) => Ok(Some((status, headers_to_py(py, &headers)?))),
+            Ok(None) => Ok(None),
+            Err(f) => Err(f.into_py(py)),
+        }
+    }
+
+    fn pop_chunk_raw(&self) -> Result<Step, Fail> {
         self.shared.queued.store(false, Ordering::Release);
         let mut st = self.shared.state.lock();
         if let Some(fin) = &st.finished {
             return match fin {
                 None => Ok(Step::End),
-                Some(e) => Err(core_err(py, e)),
+                Some(e) => Err(Fail::Core(e.clone())),
             };
         }
         while let Some(ev) = st.events.pop_front() {
@@ -359,12 +411,20 @@ impl NativeRequest {
                 }
                 ResponseEvent::Error(e) => {
                     st.finished = Some(Some(e.clone()));
-                    return Err(core_err(py, &e));
+                    return Err(Fail::Core(e));
                 }
                 _ => {}
             }
         }
         Ok(Step::NotReady)
+    }
+
+    fn pop_chunk(&self, py: Python<'_>) -> PyResult<Step> {
+        self.pop_chunk_raw().map_err(|f| f.into_py(py))
+    }
+
+    fn trailers_raw(&self) -> Option<Headers> {
+        self.shared.state.lock().trailers.clone()
     }
 }
 
@@ -423,24 +483,27 @@ impl NativeRequest {
     /// After the terminal event (`is_done()`), everything at once:
     /// `(status, headers, body, trailers or None)`; raises the request's error.
     fn take_response<'py>(&self, py: Python<'py>) -> PyResult<FullResponse<'py>> {
-        let (status, headers) = match self.pop_head(py)? {
-            Some(h) => h,
-            None => return Err(PyRuntimeError::new_err("the response has not ended")),
+        let (status, headers) = match self.pop_head_raw() {
+            Ok(Some(h)) => h,
+            Ok(None) => return Err(PyRuntimeError::new_err("the response has not ended")),
+            Err(f) => return Err(f.into_py(py)),
         };
         let mut chunks: Vec<Bytes> = Vec::new();
         let mut total = 0usize;
         loop {
-            match self.pop_chunk(py)? {
-                Step::Chunk(d) => {
+            match self.pop_chunk_raw() {
+                Ok(Step::Chunk(d)) => {
                     total += d.len();
                     chunks.push(d);
                 }
-                Step::End => break,
-                Step::NotReady => {
+                Ok(Step::End) => break,
+                Ok(Step::NotReady) => {
                     return Err(PyRuntimeError::new_err("the response has not ended"));
                 }
+                Err(f) => return Err(f.into_py(py)),
             }
         }
+        let trailers = self.trailers_raw();
         let body = if chunks.len() == 1 {
             PyBytes::new(py, &chunks[0])
         } else {
@@ -453,7 +516,8 @@ impl NativeRequest {
                 Ok(())
             })?
         };
-        Ok((status, headers, body, self.trailers(py)?))
+        let trailers = trailers.map(|t| headers_to_py(py, &t)).transpose()?;
+        Ok((status, headers_to_py(py, &headers)?, body, trailers))
     }
 
     /// Blocks (GIL released) until the response ended, then as `take_response`.
@@ -464,10 +528,8 @@ impl NativeRequest {
 
     /// The trailers, once the body has been read to its end (else `None`).
     fn trailers<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        let st = self.shared.state.lock();
-        st.trailers
-            .as_ref()
-            .map(|t| headers_to_py(py, t))
+        self.trailers_raw()
+            .map(|t| headers_to_py(py, &t))
             .transpose()
     }
 
@@ -476,7 +538,7 @@ impl NativeRequest {
     fn send_chunk(&self, py: Python<'_>, chunk: &[u8]) -> PyResult<()> {
         let data = Bytes::copy_from_slice(chunk);
         let n = data.len() as u64;
-        let res = py.detach(|| {
+        let res = detached(py, || {
             let mut guard = self.body.lock();
             match guard.as_mut() {
                 Some(tx) => h2o_core::client::block_on(tx.send(data)),
@@ -746,8 +808,9 @@ impl NativeClient {
         streaming: bool,
         timeout: Option<f64>,
     ) -> PyResult<NativeRequest> {
-        let client = match self.client.lock().as_ref() {
-            Some(c) => c.clone(),
+        let client = self.client.lock().clone();
+        let client = match client {
+            Some(c) => c,
             None => {
                 let e = CoreError::new(ErrorKind::Closed, "client is closed");
                 return Err(core_err(py, &e));
@@ -817,7 +880,7 @@ impl NativeClient {
     fn close(&self, py: Python<'_>) {
         let client = self.client.lock().take();
         if let Some(c) = client {
-            py.detach(move || {
+            detached(py, move || {
                 c.close();
                 drop(c);
             });
@@ -872,9 +935,10 @@ impl Drop for NativeClient {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeRequest>()?;
-    m.add_function(wrap_pyfunction!(_set_error_factory, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_error_classes, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(default_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(threads_waiting, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -160,3 +160,27 @@ def test_shutdown_without_close_no_requests(testserver: str) -> None:
         testserver,
     )
     assert p.returncode == 0 and p.stdout.strip() == "200", p.stderr
+
+
+def test_shutdown_with_threads_hammering_the_client(testserver: str) -> None:
+    # 50 daemon threads keep sending (and, once the client is closed at exit, keep getting
+    # Closed) while the interpreter finalizes: no thread may be inside the native module
+    # when CPython ends it. Three runs, since the race differs each time.
+    code = """
+        import os, threading, time, h2o_client
+        url = os.environ["URL"]
+        c = h2o_client.Client()
+        def work():
+            while True:
+                try:
+                    c.get(url + "/delay/20")
+                except h2o_client.Error:
+                    pass
+        for _ in range(50):
+            threading.Thread(target=work, daemon=True).start()
+        time.sleep(0.2)
+        """
+    for _ in range(3):
+        p = _run(code, testserver)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert p.elapsed < 15  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ import atexit
 import builtins
 import json as _json
 import threading
+import time
 import weakref
 from typing import (
     Any,
@@ -98,30 +99,50 @@ class Error(Exception):
 
     KIND: int = 0
 
-    kind: int
-    kind_name: str
-    message: str
-    code: Optional[int]
-    remote: bool
-    unprocessed: bool
+    # No __init__: instances are made by the native module as
+    # cls(message, kind, kind_name, code, unprocessed, remote) without running Python code;
+    # the attributes read ``args`` (``Error("message")`` works too).
 
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        kind: Optional[int] = None,
-        kind_name: str = "",
-        code: Optional[int] = None,
-        unprocessed: bool = False,
-        remote: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = self.KIND if kind is None else kind
-        self.kind_name = kind_name or _KIND_NAMES.get(self.kind, "")
-        self.code = code
-        self.unprocessed = unprocessed
-        self.remote = remote
+    @property
+    def message(self) -> str:
+        """The detail message. Example: ``print(e.message)``."""
+        return str(self.args[0]) if self.args else ""
+
+    @property
+    def kind(self) -> int:
+        """The core's stable error number (1..18). Example: ``e.kind == 3``."""
+        a = self.args
+        return int(a[1]) if len(a) > 1 else self.KIND
+
+    @property
+    def kind_name(self) -> str:
+        """Short name of the kind. Example: ``e.kind_name == "stream_reset"``."""
+        a = self.args
+        return str(a[2]) if len(a) > 2 else _KIND_NAMES.get(self.kind, "")
+
+    @property
+    def code(self) -> Optional[int]:
+        """RFC 9113 error code (resets, GOAWAY, protocol errors) or ``None``. Example: ``e.code == 8``."""
+        a = self.args
+        return None if len(a) <= 3 or a[3] is None else int(a[3])
+
+    @property
+    def unprocessed(self) -> bool:
+        """The server provably did not process the request. Example: ``if e.unprocessed: retry()``."""
+        a = self.args
+        return bool(a[4]) if len(a) > 4 else False
+
+    @property
+    def remote(self) -> bool:
+        """The server reported the error (RST_STREAM, GOAWAY). Example: ``e.remote``."""
+        a = self.args
+        return bool(a[5]) if len(a) > 5 else False
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
 
 
 class InvalidArgument(Error, ValueError):
@@ -324,17 +345,7 @@ _BY_KIND: Dict[int, type] = {
 }
 
 
-def _make_error(
-    kind: int, name: str, code: Optional[int], message: str, unprocessed: bool, remote: bool
-) -> Error:
-    cls = _BY_KIND.get(kind, Error)
-    err: Error = cls(
-        message, kind=kind, kind_name=name, code=code, unprocessed=unprocessed, remote=remote
-    )
-    return err
-
-
-_native._set_error_factory(_make_error)
+_native._set_error_classes(_BY_KIND, Error)
 
 
 def default_settings() -> Dict[str, Any]:
@@ -752,12 +763,18 @@ _live_clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
 @atexit.register
 def _close_all() -> None:
     # At interpreter exit, end every request still in flight (they raise Cancelled in the
-    # threads waiting for them) and stop the clients' runtime threads.
+    # threads waiting for them) and stop the clients' runtime threads. Then give those
+    # threads the GIL (sleeping) until none is still inside a native wait: a thread that
+    # takes the GIL back after finalization began is ended by CPython with pthread_exit,
+    # which must not happen inside the native module.
     for c in list(_live_clients):
         try:
             c.close()
         except Exception:
             pass
+    deadline = time.monotonic() + 2.0
+    while _native.threads_waiting() > 0 and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 class _BaseClient:
