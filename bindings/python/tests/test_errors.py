@@ -97,7 +97,7 @@ def test_connect_timeout() -> None:
         fillers.append(s)
     time.sleep(0.1)
     try:
-        with h2o_client.Client(connect_timeout=0.3, max_retries=0) as c:
+        with h2o_client.Client(connect_timeout=0.3, settings_timeout=0.3, max_retries=0) as c:
             t0 = time.monotonic()
             with pytest.raises((h2o_client.ConnectTimeout, h2o_client.SettingsTimeout)) as ei:
                 c.get(f"http://127.0.0.1:{port}/", timeout=5)
