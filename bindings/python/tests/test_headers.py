@@ -33,6 +33,14 @@ def test_response_helpers() -> None:
     assert ei.value.response is r
 
 
+def test_import_name_never_touches_h2o() -> None:
+    import sys
+
+    # PyPI's unrelated `h2o-client` (H2O.ai) installs a module `h2o`; ours never imports it.
+    assert "h2o" not in sys.modules
+    assert h2o_client.__name__ == "h2o_client" and h2o_client._native.__name__ == "h2o_client._native"
+
+
 def test_version() -> None:
     assert h2o_client.__version__.count(".") == 2
     for name in h2o_client.__all__:
