@@ -4,7 +4,8 @@ CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
-	examples examples-run install install-check uninstall c-bench
+	examples examples-run install install-check uninstall c-bench \
+	python-venv python-build python-test python-bench
 
 all: build
 
@@ -24,7 +25,7 @@ deps:
 	./scripts/install-deps.sh
 
 ## test: install what tests need, then lint and run every test.
-test: deps lint unit c-test
+test: deps lint unit c-test python-test
 
 lint: fmt-check clippy
 
@@ -56,6 +57,35 @@ bench-check:
 ## bench-micro: criterion micro-benchmarks of h2o-core (sans-IO connection, HPACK).
 bench-micro:
 	$(CARGO) bench -p h2o-core --bench proto
+
+## Python package (bindings/python): a virtualenv at bindings/python/.venv with maturin, pytest,
+## mypy and httpx; the extension is built in release mode into it (`maturin develop`).
+PY_DIR := bindings/python
+PY_VENV := $(PY_DIR)/.venv
+PY := $(PY_VENV)/bin/python
+
+python-venv: $(PY_VENV)/.deps-stamp
+
+$(PY_VENV)/.deps-stamp: $(PY_DIR)/requirements-dev.txt
+	python3 -m venv $(PY_VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r $(PY_DIR)/requirements-dev.txt
+	touch $@
+
+python-build: python-venv
+	cd $(PY_DIR) && VIRTUAL_ENV=$(abspath $(PY_VENV)) PATH=$(abspath $(PY_VENV))/bin:$$PATH maturin develop --release -q
+
+## python-test: type stubs checked against the built module, then pytest against h2o-testserver,
+## nginx (h2c) and a misbehaving h2 server.
+python-test: python-build
+	$(CARGO) build -p h2o-testserver
+	cd $(PY_DIR) && .venv/bin/python -m mypy --strict python/h2o_client
+	cd /tmp && $(abspath $(PY)) -m mypy.stubtest h2o_client
+	cd $(PY_DIR) && .venv/bin/python -m pytest -q --durations=5 tests
+
+## python-bench: h2o_client vs httpx (http2) against nghttpd h2c; table in bindings/python/README.md.
+python-bench: python-build
+	$(PY) $(PY_DIR)/bench/bench.py
 
 clean:
 	$(CARGO) clean

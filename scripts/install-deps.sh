@@ -48,5 +48,9 @@ if ! command -v cbindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cbindgen" ]
     cargo install cbindgen --locked --version 0.29.4
 fi
 
+# Python bindings (bindings/python, `make python-test`): a virtualenv, and libpython for the
+# workspace build of the pyo3 crate (only maturin's extension build skips linking it).
+apt_install python3 python3-venv python3-dev
+
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
