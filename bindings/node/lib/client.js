@@ -478,7 +478,12 @@ class ClientCore {
   }
 
   request(url, opts) {
-    const o = requestOptions(opts);
+    let o;
+    try {
+      o = requestOptions(opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.closed) return Promise.reject(new errors.ClosedError('client is closed'));
     let href;
     if (typeof url === 'string') href = url;
