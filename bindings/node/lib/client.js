@@ -48,6 +48,7 @@ class ReqState {
     this.finalSent = false;
     this.bodyUsed = false;
     this.bodyError = null;
+    this.dropped = false; // body no longer wanted: late chunks are released at once
   }
 
   /** The next buffered chunk, releasing its flow-control credit. */
@@ -82,6 +83,7 @@ class ReqState {
 
   /** Drops buffered body (cancel or GC): returns all credit and forgets the handle. */
   discard(cancel) {
+    this.dropped = true;
     let n = 0;
     for (let i = this.chunkHead; i < this.chunks.length; i++) n += this.chunks[i].length;
     this.chunks.length = 0;
@@ -175,7 +177,10 @@ class H2oResponse {
       next() {
         void self; // keeps the response (and its finalizer) alive while iterating
         if (s.buffered() > 0) return Promise.resolve({ value: s.take(), done: false });
-        if (s.error) return Promise.reject(s.error);
+        if (s.error) {
+          s.maybeFinal();
+          return Promise.reject(s.error);
+        }
         if (s.finished) {
           s.maybeFinal();
           return Promise.resolve({ value: undefined, done: true });
@@ -384,7 +389,10 @@ class ClientCore {
         case EV_DATA: {
           const chunk = b[i + 3];
           s.received += chunk.length;
-          if (s.waiter !== null && s.buffered() === 0) {
+          if (s.dropped) {
+            s.released += chunk.length;
+            this.release(s.id, chunk.length, 0);
+          } else if (s.waiter !== null && s.buffered() === 0) {
             const w = s.waiter;
             s.waiter = null;
             s.consumed(chunk.length);
@@ -457,13 +465,11 @@ class ClientCore {
     } else if (s.waiter !== null) {
       const w = s.waiter;
       s.waiter = null;
+      s.maybeFinal();
       if (err) w.reject(err);
-      else {
-        s.maybeFinal();
-        w.resolve({ value: undefined, done: true });
-      }
-    } else if (err && !s.bodyUsed) {
-      // Nobody reads this body: nothing will consume the buffered bytes.
+      else w.resolve({ value: undefined, done: true });
+    } else if (err && (!s.bodyUsed || s.aborted || s.dropped)) {
+      // Nobody reads this body (or the caller aborted): drop what is buffered.
       s.discard(false);
     } else {
       s.maybeFinal();
@@ -531,7 +537,7 @@ class ClientCore {
       s.onAbort = () => {
         if (s.finished) return;
         s.aborted = true;
-        this.native.cancel(id);
+        s.discard(true);
         const err = abortError(signal);
         if (!s.headSettled) this.settleHead(s, err);
       };
