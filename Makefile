@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check
+.PHONY: all build release demo test lint fmt-check clippy unit deps bench clean servers-check node-test
 
 all: build
 
@@ -22,7 +22,7 @@ deps:
 	./scripts/install-deps.sh
 
 ## test: install what tests need, then lint and run every test.
-test: deps lint unit
+test: deps lint unit node-test
 
 lint: fmt-check clippy
 
@@ -34,6 +34,12 @@ clippy:
 
 unit:
 	$(CARGO) test --workspace
+
+## node-test: build the Node.js package (bindings/node; `npm install` fetches @napi-rs/cli, `npm run build`
+## compiles the addon in release mode) and run its node:test suites against the test server and nginx.
+node-test:
+	$(CARGO) build -p h2o-testserver
+	cd bindings/node && npm install --no-audit --no-fund && npm run build && npm test
 
 ## servers-check: start each real server (nginx, h2o, nghttpd, apache2) in h2c and TLS mode and
 ## check it serves HTTP/2 (nghttp) and measure it (h2load); one line per combination.

@@ -37,5 +37,8 @@ if [ ! -e "$policy" ] && ! dpkg -s "${server_pkgs[@]}" >/dev/null 2>&1; then
 fi
 apt_install "${server_pkgs[@]}"
 
+# Node.js and npm for bindings/node (`make node-test`): Debian's packages unless a node is present.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
