@@ -15,7 +15,6 @@ const EV_ERROR = 6;
 const EV_BODY_READY = 7;
 const EV_CLOSED = 8;
 
-const REL_FINAL = 1;
 const REL_CANCEL = 2;
 const MAX_RELEASE = 0x7fffffff;
 
@@ -31,8 +30,6 @@ class ReqState {
     this.informational = [];
     this.chunks = [];
     this.chunkHead = 0;
-    this.received = 0;
-    this.released = 0;
     this.finished = false; // terminal event seen
     this.error = null;
     this.trailersRaw = null;
@@ -45,7 +42,6 @@ class ReqState {
     this.signal = null;
     this.onAbort = null;
     this.bodyReady = null;
-    this.finalSent = false;
     this.bodyUsed = false;
     this.bodyError = null;
     this.dropped = false; // body no longer wanted: late chunks are released at once
@@ -67,38 +63,25 @@ class ReqState {
     return this.chunks.length - this.chunkHead;
   }
 
+  /** The application consumed `n` body bytes: return the credit (once the request has
+   * ended the addon has already returned all of it). */
   consumed(n) {
-    this.released += n;
-    this.core.release(this.id, n, 0);
-    this.maybeFinal();
+    if (!this.finished) this.core.release(this.id, n, 0);
   }
 
-  /** Everything received was consumed after the end: the native handle can go. */
-  maybeFinal() {
-    if (this.finished && !this.finalSent && this.buffered() === 0) {
-      this.finalSent = true;
-      this.core.release(this.id, 0, REL_FINAL);
-    }
-  }
-
-  /** Drops buffered body (cancel or GC): returns all credit and forgets the handle. */
+  /** Drops the buffered body (cancel, early return, GC); cancels the stream if open. The
+   * addon returns the credit of everything delivered when the request ends. */
   discard(cancel) {
     this.dropped = true;
-    let n = 0;
-    for (let i = this.chunkHead; i < this.chunks.length; i++) n += this.chunks[i].length;
     this.chunks.length = 0;
     this.chunkHead = 0;
-    this.released += n;
-    if (cancel && !this.finished) {
-      this.core.release(this.id, n, REL_CANCEL);
-    } else if (!this.finalSent) {
-      this.core.release(this.id, n, this.finished ? REL_FINAL : 0);
-      if (this.finished) this.finalSent = true;
-    }
+    if (cancel && !this.finished) this.core.release(this.id, 0, REL_CANCEL);
   }
 }
 
-const registry = new FinalizationRegistry((held) => held());
+const registry = new FinalizationRegistry((s) => {
+  if (!s.finished) s.discard(true);
+});
 
 /** An HTTP/2 response: status and headers now, the body as it arrives. */
 class H2oResponse {
@@ -113,11 +96,6 @@ class H2oResponse {
     this.url = state.url;
     /** 1xx responses received before this one: `{ status, headers }`. */
     this.informational = state.informational;
-    // A response dropped before its body was read cancels the stream and returns the credit.
-    const s = state;
-    registry.register(this, () => {
-      if (!s.finalSent) s.discard(true);
-    });
   }
 
   /** Whether the status is 200..299. */
@@ -177,21 +155,14 @@ class H2oResponse {
       next() {
         void self; // keeps the response (and its finalizer) alive while iterating
         if (s.buffered() > 0) return Promise.resolve({ value: s.take(), done: false });
-        if (s.error) {
-          s.maybeFinal();
-          return Promise.reject(s.error);
-        }
-        if (s.finished) {
-          s.maybeFinal();
-          return Promise.resolve({ value: undefined, done: true });
-        }
+        if (s.error) return Promise.reject(s.error);
+        if (s.finished) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => {
           s.waiter = { resolve, reject };
         });
       },
       return() {
-        if (!s.finished) s.discard(true);
-        else s.discard(false);
+        s.discard(true);
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
@@ -233,7 +204,6 @@ class H2oResponse {
         while (s.buffered() > 0) parts.push(s.take());
         out = Buffer.concat(parts);
       }
-      s.maybeFinal();
       return out;
     }
     const parts = [];
@@ -323,6 +293,7 @@ function headerString(h) {
 class ClientCore {
   constructor(config) {
     this.reqs = new Map();
+    this.toRegister = [];
     this.inflight = 0;
     this.refd = false;
     this.userUnref = false;
@@ -388,10 +359,8 @@ class ClientCore {
       switch (ty) {
         case EV_DATA: {
           const chunk = b[i + 3];
-          s.received += chunk.length;
           if (s.dropped) {
-            s.released += chunk.length;
-            this.release(s.id, chunk.length, 0);
+            // Nobody wants it; the addon returns its credit when the request ends.
           } else if (s.waiter !== null && s.buffered() === 0) {
             const w = s.waiter;
             s.waiter = null;
@@ -430,6 +399,13 @@ class ClientCore {
           break;
       }
     }
+    if (this.toRegister.length > 0) {
+      for (const res of this.toRegister) {
+        const s = res._s;
+        if (!s.finished) registry.register(res, s);
+      }
+      this.toRegister.length = 0;
+    }
   }
 
   settleHead(s, err) {
@@ -438,7 +414,13 @@ class ClientCore {
     const { headResolve, headReject } = s;
     s.headResolve = s.headReject = null;
     if (err) headReject(err);
-    else headResolve(new H2oResponse(s));
+    else {
+      const res = new H2oResponse(s);
+      // Registered for GC at the end of the batch, if the stream is still open then: a
+      // response dropped unread must cancel its stream (finished ones need nothing).
+      this.toRegister.push(res);
+      headResolve(res);
+    }
   }
 
   finish(s, err) {
@@ -465,14 +447,11 @@ class ClientCore {
     } else if (s.waiter !== null) {
       const w = s.waiter;
       s.waiter = null;
-      s.maybeFinal();
       if (err) w.reject(err);
       else w.resolve({ value: undefined, done: true });
     } else if (err && (!s.bodyUsed || s.aborted || s.dropped)) {
       // Nobody reads this body (or the caller aborted): drop what is buffered.
       s.discard(false);
-    } else {
-      s.maybeFinal();
     }
     if (s.trailerWaiters) {
       for (const w of s.trailerWaiters) {

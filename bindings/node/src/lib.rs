@@ -46,8 +46,7 @@ const EV_CLOSED: u32 = 8;
 /// finalizer bookkeeping.
 const EXTERNAL_MIN: usize = 4096;
 
-/// `release_many` flags.
-const REL_FINAL: u32 = 1;
+/// `release_many` flag: cancel the request first.
 const REL_CANCEL: u32 = 2;
 
 enum Ev {
@@ -227,10 +226,19 @@ pub struct NativeRequestOptions {
     pub stream_body: Option<bool>,
 }
 
+/// A request the core has not finished: its handle and its flow-control account.
+struct Live {
+    handle: RequestHandle,
+    /// Body bytes handed to JS.
+    delivered: u64,
+    /// Body bytes JS reported consumed (credit returned).
+    released: u64,
+}
+
 /// State only the JS thread touches (shared with the drain closure).
 #[derive(Default)]
 struct Local {
-    handles: HashMap<u32, RequestHandle>,
+    handles: HashMap<u32, Live>,
     bodies: HashMap<u32, BodyWriter>,
 }
 
@@ -298,8 +306,13 @@ fn error_details(env: &Env, e: &Error) -> napi::Result<JsObject> {
 }
 
 /// Drains the queue into the flat array JS receives.
+///
+/// When a request ends, the credit of every body byte JS has not consumed yet is returned
+/// here (the stream is over: the server cannot send more for it, and the connection window
+/// must not shrink), and its handle is dropped: JS never has to call back for it.
 fn drain(env: &Env, q: &Queue, local: &Mutex<Local>) -> napi::Result<JsObject> {
     let batch = std::mem::take(&mut *q.events.lock());
+    let mut local = local.lock();
     q.counters.batches.fetch_add(1, Ordering::Relaxed);
     let mut arr = env.create_array_with_length(batch.len() * 4)?;
     let mut i = 0u32;
@@ -329,8 +342,11 @@ fn drain(env: &Env, q: &Queue, local: &Mutex<Local>) -> napi::Result<JsObject> {
                     Some(headers_string(env, &headers)?.into_unknown()),
                 )?,
                 ResponseEvent::Data(d) => {
-                    let n = d.len() as f64;
-                    put(id, EV_DATA, n, Some(data_buffer(env, q, d)?))?
+                    let n = d.len();
+                    if let Some(live) = local.handles.get_mut(&id) {
+                        live.delivered += n as u64;
+                    }
+                    put(id, EV_DATA, n as f64, Some(data_buffer(env, q, d)?))?
                 }
                 ResponseEvent::Trailers(h) => put(
                     id,
@@ -339,11 +355,11 @@ fn drain(env: &Env, q: &Queue, local: &Mutex<Local>) -> napi::Result<JsObject> {
                     Some(headers_string(env, &h)?.into_unknown()),
                 )?,
                 ResponseEvent::Done => {
-                    local.lock().bodies.remove(&id);
+                    local.finish(id);
                     put(id, EV_DONE, 0.0, None)?
                 }
                 ResponseEvent::Error(e) => {
-                    local.lock().bodies.remove(&id);
+                    local.finish(id);
                     put(
                         id,
                         EV_ERROR,
@@ -357,6 +373,19 @@ fn drain(env: &Env, q: &Queue, local: &Mutex<Local>) -> napi::Result<JsObject> {
         }
     }
     Ok(arr)
+}
+
+impl Local {
+    /// The request ended: return its outstanding credit, forget it.
+    fn finish(&mut self, id: u32) {
+        self.bodies.remove(&id);
+        if let Some(live) = self.handles.remove(&id) {
+            let owed = live.delivered.saturating_sub(live.released);
+            if owed > 0 {
+                live.handle.release(owed as usize);
+            }
+        }
+    }
 }
 
 fn opt_ms(v: Option<f64>) -> Option<Duration> {
@@ -493,7 +522,14 @@ impl NativeClient {
         }
         let handle = client.submit(req, sink);
         let mut local = self.local.lock();
-        local.handles.insert(id, handle);
+        local.handles.insert(
+            id,
+            Live {
+                handle,
+                delivered: 0,
+                released: 0,
+            },
+        );
         if let Some(tx) = writer {
             local.bodies.insert(
                 id,
@@ -573,13 +609,14 @@ impl NativeClient {
     pub fn cancel(&mut self, id: u32) {
         let mut local = self.local.lock();
         local.bodies.remove(&id);
-        if let Some(h) = local.handles.get(&id) {
-            h.cancel();
+        if let Some(live) = local.handles.get(&id) {
+            live.handle.cancel();
         }
     }
 
-    /// Returns consumed body credit in one call: triples `(id, bytes, flags)`; flag 1 = the
-    /// JS side is done with the request (forget its handle), 2 = cancel it first.
+    /// Returns consumed body credit of unfinished requests in one call: triples `(id,
+    /// bytes, flags)`; flag 2 = cancel the request first. (Finished requests need nothing:
+    /// see `drain`.)
     #[napi]
     pub fn release_many(&mut self, triples: Uint32Array) {
         let mut local = self.local.lock();
@@ -587,15 +624,15 @@ impl NativeClient {
             let (id, n, flags) = (t[0], t[1], t[2]);
             if flags & REL_CANCEL != 0 {
                 local.bodies.remove(&id);
-                if let Some(h) = local.handles.get(&id) {
-                    h.cancel();
+                if let Some(live) = local.handles.get(&id) {
+                    live.handle.cancel();
                 }
             }
-            if let Some(h) = local.handles.get(&id) {
-                h.release(n as usize);
-            }
-            if flags & REL_FINAL != 0 {
-                local.handles.remove(&id);
+            if let Some(live) = local.handles.get_mut(&id) {
+                if n > 0 {
+                    live.released += n as u64;
+                    live.handle.release(n as usize);
+                }
             }
         }
     }
