@@ -72,7 +72,8 @@ async function runOne(name, url) {
       Array.from({ length: C }, async () => {
         while (next < n) {
           next++;
-          bytes += await r.one();
+          const got = await r.one();
+          bytes += got;
         }
       }),
     );
@@ -84,6 +85,7 @@ async function runOne(name, url) {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const bytes = await drive(N);
+  if (bytes !== N * 13 && args.path === '/13b') throw new Error(`${name}: got ${bytes} body bytes, expected ${N * 13}`);
   const ns = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
