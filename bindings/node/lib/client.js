@@ -21,8 +21,11 @@ const MAX_RELEASE = 0x7fffffff;
 
 /** Request state shared by the core (until the terminal event) and the Response. */
 class ReqState {
-  constructor(core, id, url) {
+  constructor(core, id, url, owner) {
     this.core = core;
+    // The public Client: a request in flight, or a response still held, keeps it alive
+    // (a collected Client is closed).
+    this.owner = owner;
     this.id = id;
     this.url = url;
     this.status = 0;
@@ -462,7 +465,7 @@ class ClientCore {
     }
   }
 
-  request(url, opts) {
+  request(url, opts, owner) {
     let o;
     try {
       o = requestOptions(opts);
@@ -503,7 +506,7 @@ class ClientCore {
     const signal = o.signal || null;
     if (signal && signal.aborted) return Promise.reject(abortError(signal));
     const id = this.native.request(method, href, headers, body, nopts);
-    const s = new ReqState(this, id, href);
+    const s = new ReqState(this, id, href, owner);
     this.reqs.set(id, s);
     this.counters.requests++;
     this.started();
@@ -631,7 +634,7 @@ class Client {
    * @returns {Promise<H2oResponse>}
    */
   request(url, options) {
-    return this._core.request(url, options);
+    return this._core.request(url, options, this);
   }
 
   /** Closes every connection (GOAWAY); in-flight requests fail with ECANCELLED. */

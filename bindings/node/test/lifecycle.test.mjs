@@ -161,3 +161,21 @@ describe('garbage collection', () => {
     assert.ok(threads() <= base, `threads back to ${threads()} (base ${base})`);
   });
 });
+
+describe('client lifetime', () => {
+  test('a client that is not referenced stays alive while its requests and responses are', async () => {
+    const t0 = threads();
+    const res = await (async () => new Client().request(`${server.url}/bytes/${4 << 20}`))();
+    for (let i = 0; i < 3; i++) await fullGc();
+    let n = 0;
+    for await (const c of res.body) {
+      n += c.length;
+      if (n < 3 << 20) await fullGc();
+    }
+    assert.equal(n, 4 << 20);
+    assert.ok(threads() >= t0);
+    const p = (async () => (await new Client().request(`${server.url}/delay/300`)).text())();
+    await fullGc();
+    assert.equal(await p, 'Hello, world!');
+  });
+});
