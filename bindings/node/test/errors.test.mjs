@@ -79,6 +79,33 @@ describe('errors', () => {
     s.close();
   });
 
+  test('ETIMEDOUT subkind connect: SYNs dropped by a full accept queue', async () => {
+    const { spawn } = await import('node:child_process');
+    const net = await import('node:net');
+    // A listener that never accepts, with a backlog of 0: once its queue holds a connection
+    // the kernel drops further SYNs and connect() hangs.
+    const py = spawn('python3', ['-c', 'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = Number(await new Promise((r) => py.stdout.once('data', (d) => r(String(d).trim()))));
+    const fillers = [0, 1, 2].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+    await new Promise((r) => setTimeout(r, 200));
+    const c = new Client({ connectTimeout: 300 });
+    try {
+      await assert.rejects(c.request(`http://127.0.0.1:${port}/`), isH2o(h2o.TimeoutError, 'ETIMEDOUT', 5, (e) => e.subkind === 'connect'));
+    } finally {
+      await c.close();
+      fillers.forEach((s) => s.destroy());
+      py.kill();
+    }
+  });
+
+  test('ETIMEDOUT subkind ping: PINGs go unanswered', async () => {
+    const srv = await startRawServer({ answerPings: false, onHeaders: () => {} });
+    const c = new Client({ keepaliveInterval: 100, pingTimeout: 150 });
+    await assert.rejects(c.request(srv.url), isH2o(h2o.TimeoutError, 'ETIMEDOUT', 18, (e) => e.subkind === 'ping'));
+    await c.close();
+    srv.close();
+  });
+
   test('ESTREAMRESET with the RFC code', async () => {
     const srv = await startRawServer({ onHeaders: (sid, sock) => sock.write(raw.rst(sid, 0x2)) });
     await assert.rejects(

@@ -192,7 +192,7 @@ export const raw = {
 };
 
 /** `onHeaders(streamId, socket, count)`; `settings` = our SETTINGS pairs. */
-export async function startRawServer({ settings = [], onHeaders, onConnection } = {}) {
+export async function startRawServer({ settings = [], onHeaders, onConnection, answerPings = true } = {}) {
   const sockets = new Set();
   let count = 0;
   const server = net.createServer((sock) => {
@@ -218,7 +218,7 @@ export async function startRawServer({ settings = [], onHeaders, onConnection } 
         const stream = buf.readUInt32BE(5) & 0x7fffffff;
         buf = buf.subarray(9 + len);
         if (type === FRAME.SETTINGS && !(flags & 1)) sock.write(frame(FRAME.SETTINGS, 1, 0));
-        else if (type === FRAME.PING && !(flags & 1)) sock.write(frame(FRAME.PING, 1, 0, Buffer.alloc(8)));
+        else if (type === FRAME.PING && !(flags & 1) && answerPings) sock.write(frame(FRAME.PING, 1, 0, Buffer.alloc(8)));
         else if (type === FRAME.HEADERS && onHeaders) onHeaders(stream, sock, ++count);
       }
     });
