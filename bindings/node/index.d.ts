@@ -247,9 +247,13 @@ export declare class Client {
 
 /** fetch() init accepted by {@link h2oFetch} (other fetch keys are ignored). */
 export interface H2oFetchInit {
+  /** The method (default GET, or the Request's). */
   method?: string;
+  /** Header fields (a Headers, plain object or pairs). */
   headers?: RequestHeaders | Headers;
+  /** The body: in-memory, Blob, or a stream (sent with backpressure). */
   body?: RequestBody | Blob | null;
+  /** Cancels the request; the promise (or body read) rejects with {@link AbortError}. */
   signal?: AbortSignal | null;
   /** Redirects are never followed; 'manual' and 'follow' both return the 3xx response. */
   redirect?: 'manual' | 'follow';
@@ -345,6 +349,7 @@ export declare function errorKinds(): Record<string, number>;
 /** The version of the addon crate. */
 export declare function nativeVersion(): string;
 
+/** The whole API as one object (the CommonJS module.exports; the ESM default export). */
 declare const h2o: {
   Client: typeof Client;
   H2oResponse: typeof H2oResponse;
