@@ -18,7 +18,6 @@ const EV_CLOSED = 8;
 const REL_CANCEL = 2;
 const MAX_RELEASE = 0x7fffffff;
 
-
 /** Request state shared by the core (until the terminal event) and the Response. */
 class ReqState {
   constructor(core, id, url, owner) {
@@ -47,7 +46,7 @@ class ReqState {
     this.bodyReady = null;
     this.bodyUsed = false;
     this.bodyError = null;
-    this.dropped = false; // body no longer wanted: late chunks are released at once
+    this.dropped = false; // body no longer wanted: late chunks are dropped
   }
 
   /** The next buffered chunk, releasing its flow-control credit. */
