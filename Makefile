@@ -5,7 +5,7 @@ CARGO ?= cargo
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
 	examples examples-run install install-check uninstall c-bench \
-	python-venv python-build python-test python-bench
+	python-venv python-build python-test python-bench node-test
 
 all: build
 
@@ -25,7 +25,7 @@ deps:
 	./scripts/install-deps.sh
 
 ## test: install what tests need, then lint and run every test.
-test: deps lint unit c-test python-test
+test: deps lint unit c-test python-test node-test
 
 lint: fmt-check clippy
 
@@ -37,6 +37,12 @@ clippy:
 
 unit:
 	$(CARGO) test --workspace
+
+## node-test: build the Node.js package (bindings/node; `npm install` fetches @napi-rs/cli, `npm run build`
+## compiles the addon in release mode) and run its node:test suites against the test server and nginx.
+node-test:
+	$(CARGO) build -p h2o-testserver
+	cd bindings/node && npm install --no-audit --no-fund && npm run build && npm test
 
 ## servers-check: start each real server (nginx, h2o, nghttpd, apache2) in h2c and TLS mode and
 ## check it serves HTTP/2 (nghttp) and measure it (h2load); one line per combination.

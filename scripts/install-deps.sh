@@ -52,5 +52,8 @@ fi
 # workspace build of the pyo3 crate (only maturin's extension build skips linking it).
 apt_install python3 python3-venv python3-dev
 
+# Node.js and npm for bindings/node (`make node-test`): Debian's packages unless a node is present.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+
 # Rust components used by `make lint`.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
