@@ -166,15 +166,15 @@ impl Client {
             request::Body::Full(b) => SubmitBody::Full(b),
             request::Body::Stream(rx) => SubmitBody::Stream(rx),
         };
-        let sub = Box::new(Submission {
+        let sub: Box<Submission> = Box::new(Submission {
             origin: OriginKey::of(&request.url, request.lane),
             head: request.head,
             body,
-            sink: Box::new(sink),
             ctl,
             attempts: 0,
             timeouts,
             submitted,
+            sink,
         });
         stats::Counters::inc(&self.inner.pool.counters.requests_submitted);
         let invalid = sub

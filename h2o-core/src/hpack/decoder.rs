@@ -345,10 +345,13 @@ impl Decoder {
                 return Ok(b.freeze());
             }
             // Room for this string and the rest of the block's (two output bytes per input
-            // byte bound Huffman output), so a block costs one allocation at most.
+            // byte bound Huffman output), and at least a small arena, so consecutive blocks
+            // share one allocation (a value keeps at most ARENA bytes alive).
+            const ARENA: usize = 4096;
             let need = (s.end - s.start) * 2 + 2;
             if self.buf.capacity() - self.buf.len() < need {
-                self.buf.reserve((block.len() - s.start) * 2 + 2);
+                self.buf
+                    .reserve(((block.len() - s.start) * 2 + 2).max(ARENA));
             }
             huffman::decode(&block[s.start..s.end], &mut self.buf)?;
             Ok(self.buf.split().freeze())

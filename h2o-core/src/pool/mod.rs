@@ -54,12 +54,13 @@ pub(crate) enum SubmitBody {
     Stream(mpsc::Receiver<bytes::Bytes>),
 }
 
-/// A request on its way to (or between) connections.
-pub(crate) struct Submission {
+/// A request on its way to (or between) connections. The sink is its last, unsized field,
+/// so a request and its sink share one allocation (`Box<Submission>` is
+/// `Box<Submission<dyn EventSink>>`).
+pub(crate) struct Submission<S: ?Sized + EventSink = dyn EventSink> {
     pub origin: OriginKey,
     pub head: RequestHead,
     pub body: SubmitBody,
-    pub sink: Box<dyn EventSink>,
     pub ctl: Arc<RequestCtl>,
     /// Transparent retries used so far.
     pub attempts: u8,
@@ -68,6 +69,7 @@ pub(crate) struct Submission {
     /// When the caller submitted it (set only when a deadline applies), so retries on
     /// another connection keep the original deadlines.
     pub submitted: Option<std::time::Instant>,
+    pub sink: S,
 }
 
 impl Submission {
@@ -77,19 +79,21 @@ impl Submission {
     /// closed, circuit open) would call a sink again from inside that submit: unbounded
     /// recursion. So failures raised while one is being delivered on this thread are queued
     /// and delivered, in order, by the outermost call (a trampoline).
-    pub fn fail(self, error: Error) {
+    pub fn fail(self: Box<Self>, error: Error) {
+        type Queue = std::collections::VecDeque<(Box<Submission>, Error)>;
         thread_local! {
             static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-            static PENDING: std::cell::RefCell<std::collections::VecDeque<(Box<dyn EventSink>, Error)>> =
+            static PENDING: std::cell::RefCell<Queue> =
                 const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
         }
         if DELIVERING.with(|d| d.replace(true)) {
-            PENDING.with(|p| p.borrow_mut().push_back((self.sink, error)));
+            PENDING.with(|p| p.borrow_mut().push_back((self, error)));
             return;
         }
-        let mut next = Some((self.sink, error));
-        while let Some((mut sink, error)) = next {
-            sink.on_event(ResponseEvent::Error(error));
+        let mut next = Some((self, error));
+        while let Some((mut sub, error)) = next {
+            sub.sink.on_event(ResponseEvent::Error(error));
+            drop(sub);
             next = PENDING.with(|p| p.borrow_mut().pop_front());
         }
         DELIVERING.with(|d| d.set(false));
