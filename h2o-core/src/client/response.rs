@@ -22,6 +22,18 @@ pub(crate) struct Inbox {
     waker: Option<Waker>,
 }
 
+/// The next queued event, or Pending with the reader's waker registered.
+fn next_event(inbox: &Mutex<Inbox>, cx: &mut Context<'_>) -> Poll<ResponseEvent> {
+    let mut inbox = inbox.lock();
+    match inbox.events.pop_front() {
+        Some(ev) => Poll::Ready(ev),
+        None => {
+            inbox.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
 /// The sink half: runs on the runtime thread, queues events and wakes the reader.
 pub(crate) struct InboxSink(pub Arc<Mutex<Inbox>>);
 
@@ -62,15 +74,8 @@ impl Future for ResponseFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Response>> {
         let this = self.get_mut();
         loop {
-            let ev = {
-                let mut inbox = this.inbox.lock();
-                match inbox.events.pop_front() {
-                    Some(ev) => ev,
-                    None => {
-                        inbox.waker = Some(cx.waker().clone());
-                        return Poll::Pending;
-                    }
-                }
+            let Poll::Ready(ev) = next_event(&this.inbox, cx) else {
+                return Poll::Pending;
             };
             match ev {
                 ResponseEvent::Informational { status, headers } => {
@@ -217,15 +222,8 @@ impl ResponseBody {
             return Poll::Ready(Ok(None));
         }
         loop {
-            let ev = {
-                let mut inbox = self.inbox.lock();
-                match inbox.events.pop_front() {
-                    Some(ev) => ev,
-                    None => {
-                        inbox.waker = Some(cx.waker().clone());
-                        return Poll::Pending;
-                    }
-                }
+            let Poll::Ready(ev) = next_event(&self.inbox, cx) else {
+                return Poll::Pending;
             };
             match ev {
                 ResponseEvent::Data(d) => {
