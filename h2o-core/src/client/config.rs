@@ -46,6 +46,9 @@ pub struct PoolConfig {
     /// request uses it; requests wait for the answer and move to another connection,
     /// without an error, if none comes within `ping_soft_timeout`.
     pub check_after_idle: Option<Duration>,
+    /// Retries one connection may cause (unprocessed requests it handed back: REFUSED_STREAM,
+    /// GOAWAY) before it stops taking new requests and drains; the rest go to a fresh one.
+    pub connection_retry_budget: u32,
     /// Also retry idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) whose connection was
     /// lost after they were sent (they may have been processed). Off by default.
     pub retry_idempotent: bool,
@@ -62,6 +65,7 @@ impl Default for PoolConfig {
             backoff_max: Duration::from_secs(10),
             breaker_threshold: 3,
             check_after_idle: Some(Duration::from_secs(30)),
+            connection_retry_budget: 100,
             retry_idempotent: false,
         }
     }

@@ -116,6 +116,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         counters,
         idle_since: Some(now),
         soft_dead: false,
+        retries_caused: 0,
         parked: Vec::new(),
         conn: Connection::new(cfg.proto.clone(), now),
         settings_deadline: Some(now + cfg.settings_timeout),
@@ -171,6 +172,8 @@ struct Driver<IO> {
     idle_since: Option<Instant>,
     /// A PING went unanswered past the soft timeout: no new requests here.
     soft_dead: bool,
+    /// Unprocessed requests this connection handed back for retry.
+    retries_caused: u32,
     /// Requests waiting for the answer to a liveness PING (the connection was silent for
     /// longer than `pool.check_after_idle`).
     #[allow(clippy::vec_box)] // boxes move on to the pool as they are, uncopied
@@ -737,6 +740,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     e.sub.body = SubmitBody::Stream(rx);
                 }
                 tracing::debug!(request = id.0, error = %error, "retrying unprocessed request");
+                self.retries_caused += 1;
+                if self.retries_caused >= self.cfg.pool.connection_retry_budget {
+                    // This connection keeps refusing work: retire it so retries (and new
+                    // requests) go to a fresh one.
+                    self.shared.accepting.store(false, Ordering::Release);
+                    self.conn.drain();
+                }
                 return pool.retry(e.sub, error);
             }
         }

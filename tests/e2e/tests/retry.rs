@@ -251,3 +251,37 @@ fn goaway_enhance_your_calm_on_every_attempt_ends_after_the_retry_budget() {
     assert_eq!(client.stats().requests_retried, 3);
     assert!(t0.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[test]
+fn a_connection_that_refuses_too_often_is_retired_and_retries_move_on() {
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c2 = conns.clone();
+    let server = RawServer::start(move |mut c| {
+        let n = c2.fetch_add(1, Ordering::SeqCst);
+        c.handshake();
+        while let Some(f) = c.read_frame() {
+            if let Frame::Headers(h) = f {
+                if n == 0 {
+                    c.send(&[Frame::RstStream(RstStream {
+                        stream_id: h.stream_id,
+                        code: ErrorCode::RefusedStream,
+                    })]);
+                } else {
+                    c.respond(h.stream_id.value(), b"ok");
+                }
+            }
+        }
+    });
+    let mut cfg = h2o_core::Config::default();
+    cfg.pool.connection_retry_budget = 2;
+    cfg.max_retries = 5;
+    let client = Client::with_config(cfg).unwrap();
+    let futs: Vec<_> = (0..4)
+        .map(|_| client.send(Request::get(&server.url("/")).unwrap()))
+        .collect();
+    for f in futs {
+        let b = block_on(async { f.await.unwrap().bytes().await.unwrap() });
+        assert_eq!(&b[..], b"ok");
+    }
+    assert!(conns.load(Ordering::SeqCst) >= 2);
+}
