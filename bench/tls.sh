@@ -40,7 +40,7 @@ for round in $(seq "$ROUNDS"); do
         done
         # Time to first byte of a fresh connection (includes TCP + TLS handshake), in ms.
         t1=$("$H2O" bench --cacert "$ca" -n 1 -m 1 "$url" 2>/dev/null | sed -n 's/.*"p50_us":\([0-9]*\).*/\1/p')
-        t2=$(h2load -n 1 -c 1 -m 1 "$url" 2>/dev/null | awk '/time to 1st byte/ {print $4}')
+        t2=$(h2load -n 1 -c 1 -m 1 "$url" 2>/dev/null | awk '/time to 1st byte/ {print $5}')
         echo "$name ttfb $t1 ${t2}" >>"$results"
     done
 done
