@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use h2o_core::client::{
-    BodySender, Config, Consumed, EventSink, Request, RequestHandle, ResponseEvent,
+    BodySender, Config, Consumed, EventSink, Overflow, Request, RequestHandle, ResponseEvent,
+    TlsConfig,
 };
 use h2o_core::{Client, Error as CoreError, ErrorKind, Headers, Method};
 use parking_lot::{Condvar, Mutex};
@@ -654,7 +655,47 @@ const SETTINGS: &[&str] = &[
     "write_high_water",
     "max_reset_streams_remembered",
     "rfc7540_priorities",
+    "ping_soft_timeout",
+    "max_buffered_per_connection",
+    "pool_max_connections_per_origin",
+    "pool_max_connections_total",
+    "pool_overflow",
+    "pool_idle_timeout",
+    "pool_backoff_base",
+    "pool_backoff_max",
+    "pool_breaker_threshold",
+    "pool_check_after_idle",
+    "pool_connection_retry_budget",
+    "pool_retry_idempotent",
+    "tls_ca_file",
+    "tls_use_system_roots",
+    "tls_client_cert",
+    "tls_client_key",
+    "tls_pins",
+    "tls_crl_files",
+    "tls_danger_accept_invalid_certs",
+    "tls_handshake_timeout",
+    "flood_settings_per_sec",
+    "flood_pings_per_sec",
+    "flood_resets_per_sec",
+    "flood_window_updates_per_sec",
+    "flood_empty_frames_per_sec",
+    "flood_local_resets_per_sec",
+    "flood_max_control_backlog",
 ];
+
+fn opt_path(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<std::path::PathBuf>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let s: String = setting(key, v, "a path (str) or None")?;
+    Ok(Some(s.into()))
+}
+
+fn paths(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<std::path::PathBuf>> {
+    let list: Vec<String> = setting(key, v, "a list of paths (str)")?;
+    Ok(list.into_iter().map(Into::into).collect())
+}
 
 fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
     let mut c = Config::default();
@@ -691,6 +732,61 @@ fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<
                     p.max_reset_streams_remembered = setting(k, &v, INT)?
                 }
                 "rfc7540_priorities" => p.rfc7540_priorities = setting(k, &v, "a bool")?,
+                "ping_soft_timeout" => c.ping_soft_timeout = seconds(k, &v)?,
+                "max_buffered_per_connection" => {
+                    p.max_buffered_per_connection = setting(k, &v, INT)?
+                }
+                "pool_max_connections_per_origin" => {
+                    c.pool.max_connections_per_origin = setting(k, &v, INT)?
+                }
+                "pool_max_connections_total" => c.pool.max_connections_total = setting(k, &v, INT)?,
+                "pool_overflow" => {
+                    let s: String = setting(k, &v, "'queue' or 'open_more'")?;
+                    c.pool.overflow = match s.as_str() {
+                        "queue" => Overflow::Queue,
+                        "open_more" => Overflow::OpenMore,
+                        _ => {
+                            return Err(PyValueError::new_err(format!(
+                                "setting '{k}' must be 'queue' or 'open_more', got {s:?}"
+                            )))
+                        }
+                    }
+                }
+                "pool_idle_timeout" => c.pool.idle_timeout = opt_seconds(k, &v)?,
+                "pool_backoff_base" => c.pool.backoff_base = seconds(k, &v)?,
+                "pool_backoff_max" => c.pool.backoff_max = seconds(k, &v)?,
+                "pool_breaker_threshold" => c.pool.breaker_threshold = setting(k, &v, INT)?,
+                "pool_check_after_idle" => c.pool.check_after_idle = opt_seconds(k, &v)?,
+                "pool_connection_retry_budget" => {
+                    c.pool.connection_retry_budget = setting(k, &v, INT)?
+                }
+                "pool_retry_idempotent" => c.pool.retry_idempotent = setting(k, &v, "a bool")?,
+                "tls_ca_file" => c.tls.ca_file = opt_path(k, &v)?,
+                "tls_use_system_roots" => c.tls.use_system_roots = setting(k, &v, "a bool")?,
+                "tls_client_cert" => c.tls.client_cert = opt_path(k, &v)?,
+                "tls_client_key" => c.tls.client_key = opt_path(k, &v)?,
+                "tls_pins" => {
+                    let pins: Vec<String> = setting(k, &v, "a list of base64 SPKI SHA-256 pins")?;
+                    c.tls.pins = pins
+                        .iter()
+                        .map(|p| TlsConfig::parse_pin(p))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| PyValueError::new_err(format!("setting '{k}': {e}")))?;
+                }
+                "tls_crl_files" => c.tls.crl_files = paths(k, &v)?,
+                "tls_danger_accept_invalid_certs" => {
+                    c.tls.danger_accept_invalid_certs = setting(k, &v, "a bool")?
+                }
+                "tls_handshake_timeout" => c.tls.handshake_timeout = seconds(k, &v)?,
+                "flood_settings_per_sec" => p.flood.settings_per_sec = setting(k, &v, INT)?,
+                "flood_pings_per_sec" => p.flood.pings_per_sec = setting(k, &v, INT)?,
+                "flood_resets_per_sec" => p.flood.resets_per_sec = setting(k, &v, INT)?,
+                "flood_window_updates_per_sec" => {
+                    p.flood.window_updates_per_sec = setting(k, &v, INT)?
+                }
+                "flood_empty_frames_per_sec" => p.flood.empty_frames_per_sec = setting(k, &v, INT)?,
+                "flood_local_resets_per_sec" => p.flood.local_resets_per_sec = setting(k, &v, INT)?,
+                "flood_max_control_backlog" => p.flood.max_control_backlog = setting(k, &v, INT)?,
                 _ => {
                     return Err(PyTypeError::new_err(format!(
                         "Client() got an unexpected keyword argument '{k}' (settings: {})",
@@ -736,6 +832,49 @@ fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         p.max_reset_streams_remembered,
     )?;
     d.set_item("rfc7540_priorities", p.rfc7540_priorities)?;
+    d.set_item("ping_soft_timeout", c.ping_soft_timeout.as_secs_f64())?;
+    d.set_item("max_buffered_per_connection", p.max_buffered_per_connection)?;
+    let pool = &c.pool;
+    d.set_item(
+        "pool_max_connections_per_origin",
+        pool.max_connections_per_origin,
+    )?;
+    d.set_item("pool_max_connections_total", pool.max_connections_total)?;
+    d.set_item(
+        "pool_overflow",
+        match pool.overflow {
+            Overflow::Queue => "queue",
+            Overflow::OpenMore => "open_more",
+        },
+    )?;
+    d.set_item("pool_idle_timeout", secs(pool.idle_timeout))?;
+    d.set_item("pool_backoff_base", pool.backoff_base.as_secs_f64())?;
+    d.set_item("pool_backoff_max", pool.backoff_max.as_secs_f64())?;
+    d.set_item("pool_breaker_threshold", pool.breaker_threshold)?;
+    d.set_item("pool_check_after_idle", secs(pool.check_after_idle))?;
+    d.set_item("pool_connection_retry_budget", pool.connection_retry_budget)?;
+    d.set_item("pool_retry_idempotent", pool.retry_idempotent)?;
+    let t = &c.tls;
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    d.set_item("tls_ca_file", path(&t.ca_file))?;
+    d.set_item("tls_use_system_roots", t.use_system_roots)?;
+    d.set_item("tls_client_cert", path(&t.client_cert))?;
+    d.set_item("tls_client_key", path(&t.client_key))?;
+    d.set_item("tls_pins", Vec::<String>::new())?;
+    d.set_item("tls_crl_files", Vec::<String>::new())?;
+    d.set_item(
+        "tls_danger_accept_invalid_certs",
+        t.danger_accept_invalid_certs,
+    )?;
+    d.set_item("tls_handshake_timeout", t.handshake_timeout.as_secs_f64())?;
+    let f = &p.flood;
+    d.set_item("flood_settings_per_sec", f.settings_per_sec)?;
+    d.set_item("flood_pings_per_sec", f.pings_per_sec)?;
+    d.set_item("flood_resets_per_sec", f.resets_per_sec)?;
+    d.set_item("flood_window_updates_per_sec", f.window_updates_per_sec)?;
+    d.set_item("flood_empty_frames_per_sec", f.empty_frames_per_sec)?;
+    d.set_item("flood_local_resets_per_sec", f.local_resets_per_sec)?;
+    d.set_item("flood_max_control_backlog", f.max_control_backlog)?;
     Ok(d)
 }
 
@@ -912,6 +1051,39 @@ impl NativeClient {
         d.set_item("bytes_received", get(&s.bytes_received))?;
         d.set_item("loop_wakeups", get(&s.wakeups))?;
         d.set_item("closed", self.is_closed())?;
+        // The core's pool statistics: connections, close reasons, retries, acquisitions.
+        let core = self.client.lock().as_ref().map(Client::stats);
+        if let Some(cs) = core {
+            let conns = pyo3::types::PyList::empty(py);
+            for c in &cs.connections {
+                let cd = PyDict::new(py);
+                cd.set_item("id", c.id)?;
+                cd.set_item("origin", &c.origin)?;
+                cd.set_item("connecting", c.connecting)?;
+                cd.set_item("accepting", c.accepting)?;
+                cd.set_item("open_streams", c.open_streams)?;
+                cd.set_item("queued", c.queued)?;
+                cd.set_item("max_streams", c.max_streams)?;
+                cd.set_item("rtt_us", c.rtt_us)?;
+                conns.append(cd)?;
+            }
+            d.set_item("connections", conns)?;
+            d.set_item("connections_created", cs.connections_created)?;
+            let closed = PyDict::new(py);
+            closed.set_item("goaway", cs.closed.goaway)?;
+            closed.set_item("io", cs.closed.io)?;
+            closed.set_item("timeout", cs.closed.timeout)?;
+            closed.set_item("protocol", cs.closed.protocol)?;
+            closed.set_item("client", cs.closed.client)?;
+            closed.set_item("idle", cs.closed.idle)?;
+            closed.set_item("evicted", cs.closed.evicted)?;
+            closed.set_item("connect_failed", cs.closed.connect_failed)?;
+            d.set_item("connections_closed", closed)?;
+            d.set_item("requests_retried", cs.requests_retried)?;
+            d.set_item("acquisitions_hit", cs.acquisitions_hit)?;
+            d.set_item("acquisitions_miss", cs.acquisitions_miss)?;
+            d.set_item("open_streams", cs.open_streams())?;
+        }
         Ok(d)
     }
 }

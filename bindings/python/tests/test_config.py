@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 import h2o_client
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_listed() -> None:
@@ -70,3 +75,67 @@ def test_core_validation_names_key() -> None:
         h2o_client.Client(runtime_threads=0)
     with pytest.raises(h2o_client.InvalidArgument, match="connect_timeout"):
         h2o_client.Client(connect_timeout=0)
+
+
+def test_pool_tls_and_flood_settings(testserver: str) -> None:
+    with h2o_client.Client(
+        ping_soft_timeout=2,
+        max_buffered_per_connection=1 << 20,
+        pool_max_connections_per_origin=2,
+        pool_max_connections_total=4,
+        pool_overflow="open_more",
+        pool_idle_timeout=30,
+        pool_backoff_base=0.05,
+        pool_backoff_max=1,
+        pool_breaker_threshold=5,
+        pool_check_after_idle=None,
+        pool_connection_retry_budget=10,
+        pool_retry_idempotent=True,
+        tls_use_system_roots=False,
+        tls_handshake_timeout=5,
+        flood_pings_per_sec=100,
+        flood_local_resets_per_sec=1000,
+    ) as c:
+        assert c.get(testserver + "/hello").content == b"Hello, world!"
+    with pytest.raises(ValueError, match="'pool_overflow' must be 'queue' or 'open_more'"):
+        h2o_client.Client(pool_overflow="sometimes")
+    with pytest.raises(ValueError, match="'tls_pins'"):
+        h2o_client.Client(tls_pins=["not base64!"])
+    with pytest.raises(h2o_client.InvalidArgument, match="pool.breaker_threshold"):
+        h2o_client.Client(pool_breaker_threshold=0)
+
+
+def test_tls_with_a_custom_ca(tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    subprocess.run([str(ROOT / "tests/servers/gen-certs.sh"), str(certs)], check=True,
+                   stdout=subprocess.DEVNULL)
+    exe = ROOT / "target" / "debug" / "h2o-testserver"
+    if not exe.exists():
+        subprocess.run(["cargo", "build", "-p", "h2o-testserver"], cwd=ROOT, check=True)
+    proc = subprocess.Popen(
+        [str(exe), "--listen", "127.0.0.1:0", "--tls", str(certs / "server.pem"), str(certs / "server.key")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = "https://" + proc.stdout.readline().split()[-1] + "/hello"
+        with h2o_client.Client(tls_ca_file=str(certs / "ca.pem")) as c:
+            assert c.get(url).content == b"Hello, world!"
+        with h2o_client.Client(tls_use_system_roots=True) as c:
+            with pytest.raises(h2o_client.TLSError, match="unknown CA"):
+                c.get(url)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stats_include_the_pool(testserver: str) -> None:
+    with h2o_client.Client() as c:
+        for _ in range(3):
+            c.get(testserver + "/hello")
+        s = c.stats()
+        assert s["requests_completed"] == 3
+        assert s["connections_created"] == 1
+        assert s["acquisitions_hit"] == 2 and s["acquisitions_miss"] == 1
+        (conn,) = s["connections"]
+        assert conn["origin"].startswith("http://127.0.0.1:") and conn["open_streams"] == 0
+        assert set(s["connections_closed"]) >= {"goaway", "io", "idle", "evicted"}
