@@ -55,6 +55,56 @@ export interface ClientOptions {
   maxResetStreamsRemembered?: number;
   /** Send RFC 7540 priorities (weight) and schedule DATA by weight (default false). */
   rfc7540Priorities?: boolean;
+  /** An unanswered PING after this long stops new requests to the connection, ms (default 10000). */
+  pingSoftTimeout?: number;
+  /** Response bytes buffered before connection credit waits for consumption (default 64 MiB). */
+  maxBufferedPerConnection?: number;
+  /** Most connections to one origin (default 8). */
+  poolMaxConnectionsPerOrigin?: number;
+  /** Most connections in total; the least recently used idle one is evicted beyond it (default 256). */
+  poolMaxConnectionsTotal?: number;
+  /** When every connection is at the server's stream limit: wait ('queue', default) or open another. */
+  poolOverflow?: 'queue' | 'openMore';
+  /** Close connections idle this long, ms; null for never (default 90000). */
+  poolIdleTimeout?: number | null;
+  /** First circuit-breaker backoff, ms (default 100). */
+  poolBackoffBase?: number;
+  /** Longest backoff, ms (default 10000). */
+  poolBackoffMax?: number;
+  /** Consecutive failed connection attempts that open an origin's circuit (default 3). */
+  poolBreakerThreshold?: number;
+  /** PING a connection silent this long before reusing it, ms; null for never (default 30000). */
+  poolCheckAfterIdle?: number | null;
+  /** Retries one connection may cause before it is retired (default 100). */
+  poolConnectionRetryBudget?: number;
+  /** Also retry idempotent requests lost with their connection (default false). */
+  poolRetryIdempotent?: boolean;
+  /** Extra CA certificates (PEM file) for https://. */
+  tlsCaFile?: string;
+  /** Trust the system's CA store (default true). */
+  tlsUseSystemRoots?: boolean;
+  /** Client certificate (PEM) for mTLS. */
+  tlsClientCert?: string;
+  /** Client key (PEM) for mTLS. */
+  tlsClientKey?: string;
+  /** SPKI SHA-256 pins (base64, optionally prefixed sha256//). */
+  tlsPins?: string[];
+  /** Certificate revocation lists (PEM or DER files). */
+  tlsCrlFiles?: string[];
+  /** Accept any certificate (testing only). */
+  tlsDangerAcceptInvalidCerts?: boolean;
+  /** TLS handshake deadline, ms (default 10000). */
+  tlsHandshakeTimeout?: number;
+  /** Flood limits per second (peer frames that cost work), see the core's FloodLimits. */
+  floodSettingsPerSec?: number;
+  floodPingsPerSec?: number;
+  floodResetsPerSec?: number;
+  floodWindowUpdatesPerSec?: number;
+  floodEmptyFramesPerSec?: number;
+  /** Our own RST_STREAM budget per second; beyond it new streams wait. */
+  floodLocalResetsPerSec?: number;
+  /** Unwritten control-frame bytes tolerated before ENHANCE_YOUR_CALM. */
+  floodMaxControlBacklog?: number;
 }
 
 /** RFC 9218 priority (and RFC 7540 weight when the client enables rfc7540Priorities). */

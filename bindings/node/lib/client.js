@@ -591,6 +591,8 @@ class ClientCore {
     };
     if (this.native === null) return base;
     const n = this.native.stats();
+    const pool = this.native.poolStats();
+    if (pool !== null) Object.assign(base, { pool: JSON.parse(pool) });
     return Object.assign(base, {
       native: {
         submitted: n[0],

@@ -33,7 +33,37 @@ const CLIENT = {
   writeHighWater: ['int', 1, U32],
   maxResetStreamsRemembered: ['int', 0, U32],
   rfc7540Priorities: ['bool'],
+  pingSoftTimeout: ['ms'],
+  maxBufferedPerConnection: ['int', 0, Number.MAX_SAFE_INTEGER],
+  poolMaxConnectionsPerOrigin: ['int', 1, U32],
+  poolMaxConnectionsTotal: ['int', 1, U32],
+  poolOverflow: ['enum', ['queue', 'openMore']],
+  poolIdleTimeout: ['optms'],
+  poolBackoffBase: ['ms'],
+  poolBackoffMax: ['ms'],
+  poolBreakerThreshold: ['int', 1, U32],
+  poolCheckAfterIdle: ['optms'],
+  poolConnectionRetryBudget: ['int', 1, U32],
+  poolRetryIdempotent: ['bool'],
+  tlsCaFile: ['str'],
+  tlsUseSystemRoots: ['bool'],
+  tlsClientCert: ['str'],
+  tlsClientKey: ['str'],
+  tlsPins: ['strs'],
+  tlsCrlFiles: ['strs'],
+  tlsDangerAcceptInvalidCerts: ['bool'],
+  tlsHandshakeTimeout: ['ms'],
+  floodSettingsPerSec: ['int', 0, U32],
+  floodPingsPerSec: ['int', 0, U32],
+  floodResetsPerSec: ['int', 0, U32],
+  floodWindowUpdatesPerSec: ['int', 0, U32],
+  floodEmptyFramesPerSec: ['int', 0, U32],
+  floodLocalResetsPerSec: ['int', 0, U32],
+  floodMaxControlBacklog: ['int', 0, U32],
 };
+
+/** Options whose "none" (null/0) must reach the core explicitly (their default is a value). */
+const NONE_AS_NEGATIVE = new Set(['keepaliveInterval', 'poolIdleTimeout', 'poolCheckAfterIdle']);
 
 function fail(where, key, why) {
   return new InvalidArgumentError(`${where}.${key} ${why}`);
@@ -53,6 +83,17 @@ function checkValue(where, key, spec, v) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
         throw fail(where, key, `must be a positive number of milliseconds (got ${String(v)})`);
       }
+      return v;
+    case 'str':
+      if (typeof v !== 'string' || v === '') throw fail(where, key, `must be a non-empty string (got ${typeof v})`);
+      return v;
+    case 'strs':
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+        throw fail(where, key, 'must be an array of strings');
+      }
+      return v;
+    case 'enum':
+      if (!min.includes(v)) throw fail(where, key, `must be one of ${min.map((x) => `'${x}'`).join(', ')} (got ${String(v)})`);
       return v;
     case 'optms':
       if (v === null || v === false || v === 0) return undefined;
@@ -80,7 +121,7 @@ function clientConfig(options) {
     const v = options[key];
     if (v === undefined) continue;
     const c = checkValue('options', key, spec, v);
-    if (key === 'keepaliveInterval') out[key] = c === undefined ? -1 : c;
+    if (NONE_AS_NEGATIVE.has(key)) out[key] = c === undefined ? -1 : c;
     else if (c !== undefined) out[key] = c;
   }
   return out;

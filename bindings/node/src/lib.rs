@@ -21,7 +21,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use h2o_core::client::{BodySender, Consumed, EventSink, Request, RequestHandle, ResponseEvent};
+use h2o_core::client::{
+    BodySender, Consumed, EventSink, Overflow, Request, RequestHandle, ResponseEvent, TlsConfig,
+};
 use h2o_core::{Client, Config, Error, ErrorKind, Headers, Method, Priority, Scope};
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::threadsafe_function::{
@@ -158,13 +160,43 @@ pub struct NativeConfig {
     pub write_high_water: Option<u32>,
     pub max_reset_streams_remembered: Option<u32>,
     pub rfc7540_priorities: Option<bool>,
+    pub ping_soft_timeout: Option<f64>,
+    pub max_buffered_per_connection: Option<f64>,
+    pub pool_max_connections_per_origin: Option<u32>,
+    pub pool_max_connections_total: Option<u32>,
+    /// "queue" or "openMore".
+    pub pool_overflow: Option<String>,
+    /// Negative: no idle timeout.
+    pub pool_idle_timeout: Option<f64>,
+    pub pool_backoff_base: Option<f64>,
+    pub pool_backoff_max: Option<f64>,
+    pub pool_breaker_threshold: Option<u32>,
+    /// Negative: no PING check before reuse.
+    pub pool_check_after_idle: Option<f64>,
+    pub pool_connection_retry_budget: Option<u32>,
+    pub pool_retry_idempotent: Option<bool>,
+    pub tls_ca_file: Option<String>,
+    pub tls_use_system_roots: Option<bool>,
+    pub tls_client_cert: Option<String>,
+    pub tls_client_key: Option<String>,
+    pub tls_pins: Option<Vec<String>>,
+    pub tls_crl_files: Option<Vec<String>>,
+    pub tls_danger_accept_invalid_certs: Option<bool>,
+    pub tls_handshake_timeout: Option<f64>,
+    pub flood_settings_per_sec: Option<u32>,
+    pub flood_pings_per_sec: Option<u32>,
+    pub flood_resets_per_sec: Option<u32>,
+    pub flood_window_updates_per_sec: Option<u32>,
+    pub flood_empty_frames_per_sec: Option<u32>,
+    pub flood_local_resets_per_sec: Option<u32>,
+    pub flood_max_control_backlog: Option<u32>,
 }
 
 fn ms(v: f64) -> Duration {
     Duration::from_secs_f64(v / 1000.0)
 }
 
-fn to_config(o: &NativeConfig) -> Config {
+fn to_config(o: &NativeConfig) -> napi::Result<Config> {
     let mut c = Config::default();
     if let Some(v) = o.runtime_threads {
         c.runtime_threads = v as usize;
@@ -208,7 +240,94 @@ fn to_config(o: &NativeConfig) -> Config {
         max_reset_streams_remembered,
         rfc7540_priorities
     );
-    c
+    if let Some(v) = o.max_buffered_per_connection {
+        p.max_buffered_per_connection = v as usize;
+    }
+    let f = &mut p.flood;
+    macro_rules! flood {
+        ($($js:ident => $f:ident),*) => { $( if let Some(v) = o.$js { f.$f = v as _; } )* };
+    }
+    flood!(
+        flood_settings_per_sec => settings_per_sec,
+        flood_pings_per_sec => pings_per_sec,
+        flood_resets_per_sec => resets_per_sec,
+        flood_window_updates_per_sec => window_updates_per_sec,
+        flood_empty_frames_per_sec => empty_frames_per_sec,
+        flood_local_resets_per_sec => local_resets_per_sec,
+        flood_max_control_backlog => max_control_backlog
+    );
+    if let Some(v) = o.ping_soft_timeout {
+        c.ping_soft_timeout = ms(v);
+    }
+    let pool = &mut c.pool;
+    if let Some(v) = o.pool_max_connections_per_origin {
+        pool.max_connections_per_origin = v as usize;
+    }
+    if let Some(v) = o.pool_max_connections_total {
+        pool.max_connections_total = v as usize;
+    }
+    if let Some(v) = &o.pool_overflow {
+        pool.overflow = match v.as_str() {
+            "openMore" => Overflow::OpenMore,
+            _ => Overflow::Queue,
+        };
+    }
+    if let Some(v) = o.pool_idle_timeout {
+        pool.idle_timeout = (v >= 0.0).then(|| ms(v));
+    }
+    if let Some(v) = o.pool_backoff_base {
+        pool.backoff_base = ms(v);
+    }
+    if let Some(v) = o.pool_backoff_max {
+        pool.backoff_max = ms(v);
+    }
+    if let Some(v) = o.pool_breaker_threshold {
+        pool.breaker_threshold = v;
+    }
+    if let Some(v) = o.pool_check_after_idle {
+        pool.check_after_idle = (v >= 0.0).then(|| ms(v));
+    }
+    if let Some(v) = o.pool_connection_retry_budget {
+        pool.connection_retry_budget = v;
+    }
+    if let Some(v) = o.pool_retry_idempotent {
+        pool.retry_idempotent = v;
+    }
+    let t = &mut c.tls;
+    if let Some(v) = &o.tls_ca_file {
+        t.ca_file = Some(v.into());
+    }
+    if let Some(v) = o.tls_use_system_roots {
+        t.use_system_roots = v;
+    }
+    if let Some(v) = &o.tls_client_cert {
+        t.client_cert = Some(v.into());
+    }
+    if let Some(v) = &o.tls_client_key {
+        t.client_key = Some(v.into());
+    }
+    if let Some(pins) = &o.tls_pins {
+        t.pins = pins
+            .iter()
+            .map(|p| TlsConfig::parse_pin(p))
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                napi_err(Error::new(
+                    h2o_core::ErrorKind::InvalidArgument,
+                    format!("options.tlsPins: {e}"),
+                ))
+            })?;
+    }
+    if let Some(v) = &o.tls_crl_files {
+        t.crl_files = v.iter().map(Into::into).collect();
+    }
+    if let Some(v) = o.tls_danger_accept_invalid_certs {
+        t.danger_accept_invalid_certs = v;
+    }
+    if let Some(v) = o.tls_handshake_timeout {
+        t.handshake_timeout = ms(v);
+    }
+    Ok(c)
 }
 
 /// Per-request options other than method, URL, headers and body.
@@ -410,7 +529,7 @@ impl NativeClient {
     /// Starts a client; `callback(batch)` receives drained event batches on the JS thread.
     #[napi(constructor)]
     pub fn new(env: Env, config: NativeConfig, callback: JsFunction) -> napi::Result<Self> {
-        let client = Client::with_config(to_config(&config)).map_err(napi_err)?;
+        let client = Client::with_config(to_config(&config)?).map_err(napi_err)?;
         let queue = Arc::new(Queue::default());
         let local = Arc::new(Mutex::new(Local::default()));
         let (q, l) = (queue.clone(), local.clone());
@@ -701,6 +820,41 @@ impl NativeClient {
             local.bodies.len() as f64,
             self.shared.queue.events.lock().len() as f64,
         ]
+    }
+
+    /// The core pool's statistics as JSON (connections, close reasons, retries,
+    /// acquisitions); `null` once closed.
+    #[napi]
+    pub fn pool_stats(&self) -> Option<String> {
+        let s = self.client.as_ref()?.stats();
+        let conns: Vec<String> = s
+            .connections
+            .iter()
+            .map(|c| {
+                format!(
+                    r#"{{"id":{},"origin":{:?},"connecting":{},"accepting":{},"openStreams":{},"queued":{},"maxStreams":{},"rttUs":{}}}"#,
+                    c.id, c.origin, c.connecting, c.accepting, c.open_streams, c.queued, c.max_streams, c.rtt_us
+                )
+            })
+            .collect();
+        let k = &s.closed;
+        Some(format!(
+            r#"{{"connections":[{}],"connectionsCreated":{},"connectionsClosed":{{"goaway":{},"io":{},"timeout":{},"protocol":{},"client":{},"idle":{},"evicted":{},"connectFailed":{}}},"requestsRetried":{},"acquisitionsHit":{},"acquisitionsMiss":{},"openStreams":{}}}"#,
+            conns.join(","),
+            s.connections_created,
+            k.goaway,
+            k.io,
+            k.timeout,
+            k.protocol,
+            k.client,
+            k.idle,
+            k.evicted,
+            k.connect_failed,
+            s.requests_retried,
+            s.acquisitions_hit,
+            s.acquisitions_miss,
+            s.open_streams()
+        ))
     }
 }
 

@@ -1,0 +1,79 @@
+// Every core setting as a client option, the pool's statistics, and TLS with a custom CA.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as h2o from '../index.mjs';
+import { repoRoot, startTestServer } from './helpers.mjs';
+
+const { Client, InvalidArgumentError, TlsError } = h2o;
+
+test('pool, TLS and flood options are accepted and validated', async () => {
+  const server = await startTestServer();
+  const client = new Client({
+    pingSoftTimeout: 2000,
+    maxBufferedPerConnection: 1 << 20,
+    poolMaxConnectionsPerOrigin: 2,
+    poolMaxConnectionsTotal: 4,
+    poolOverflow: 'openMore',
+    poolIdleTimeout: null,
+    poolBackoffBase: 50,
+    poolBackoffMax: 1000,
+    poolBreakerThreshold: 5,
+    poolCheckAfterIdle: 0,
+    poolConnectionRetryBudget: 10,
+    poolRetryIdempotent: true,
+    tlsUseSystemRoots: false,
+    tlsHandshakeTimeout: 5000,
+    floodPingsPerSec: 100,
+    floodLocalResetsPerSec: 1000,
+  });
+  try {
+    const res = await client.request(`${server.url}/hello`);
+    assert.equal(await res.text(), 'Hello, world!');
+  } finally {
+    await client.close();
+    server.close();
+  }
+  assert.throws(() => new Client({ poolOverflow: 'sometimes' }), (e) => e instanceof InvalidArgumentError && /poolOverflow/.test(e.message));
+  assert.throws(() => new Client({ tlsPins: ['not base64!'] }), (e) => e instanceof InvalidArgumentError && /tlsPins/.test(e.message));
+  assert.throws(() => new Client({ poolBreakerThreshold: 0 }), (e) => e instanceof InvalidArgumentError && /poolBreakerThreshold/.test(e.message));
+  assert.throws(() => new Client({ tlsCaFile: 42 }), (e) => e instanceof InvalidArgumentError && /tlsCaFile/.test(e.message));
+});
+
+test('stats() include the core pool figures', async () => {
+  const server = await startTestServer();
+  const client = new Client();
+  try {
+    for (let i = 0; i < 3; i++) await (await client.request(`${server.url}/hello`)).text();
+    const { pool } = client.stats();
+    assert.equal(pool.connectionsCreated, 1);
+    assert.equal(pool.acquisitionsHit, 2);
+    assert.equal(pool.acquisitionsMiss, 1);
+    assert.equal(pool.connections.length, 1);
+    assert.match(pool.connections[0].origin, /^http:\/\/127\.0\.0\.1:/);
+    assert.ok('idle' in pool.connectionsClosed && 'goaway' in pool.connectionsClosed);
+  } finally {
+    await client.close();
+    server.close();
+  }
+});
+
+test('https with a custom CA; unknown CA refused', async () => {
+  const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'h2o-node-certs-'));
+  execFileSync(path.join(repoRoot, 'tests', 'servers', 'gen-certs.sh'), [certs], { stdio: 'ignore' });
+  const server = await startTestServer(['--tls', path.join(certs, 'server.pem'), path.join(certs, 'server.key')]);
+  const url = `https://127.0.0.1:${server.port}/hello`;
+  const trusting = new Client({ tlsCaFile: path.join(certs, 'ca.pem') });
+  const plain = new Client();
+  try {
+    assert.equal(await (await trusting.request(url)).text(), 'Hello, world!');
+    await assert.rejects(plain.request(url), (e) => e instanceof TlsError && /unknown CA/.test(e.message));
+  } finally {
+    await trusting.close();
+    await plain.close();
+    server.close();
+  }
+});
