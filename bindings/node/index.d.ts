@@ -57,7 +57,7 @@ export interface ClientOptions {
   rfc7540Priorities?: boolean;
   /** An unanswered PING after this long stops new requests to the connection, ms (default 10000). */
   pingSoftTimeout?: number;
-  /** Response bytes buffered before connection credit waits for consumption (default 64 MiB). */
+  /** Response bytes buffered before connection credit waits for consumption (default 128 MiB). */
   maxBufferedPerConnection?: number;
   /** Most connections to one origin (default 8). */
   poolMaxConnectionsPerOrigin?: number;

@@ -35,7 +35,9 @@ pub struct ProtoConfig {
     /// windows are always replenished on consumption (per-stream backpressure). Returning
     /// connection credit early stops one unread stream from starving the others (a caller
     /// reading concurrent responses one after another would otherwise deadlock); the cap
-    /// keeps the total bounded. `0`: connection credit only on consumption.
+    /// keeps the total bounded (stream windows bound it too: at the default 1 MiB stream window
+    /// and 100 streams, 100 MiB, under the 128 MiB default). `0`: connection credit only on
+    /// consumption.
     pub max_buffered_per_connection: usize,
     /// Requests waiting for a free stream slot beyond which submission fails.
     pub max_pending_requests: usize,
@@ -66,7 +68,7 @@ impl Default for ProtoConfig {
             max_continuation_frames: 0,
             adaptive_window: true,
             max_adaptive_window: 32 << 20,
-            max_buffered_per_connection: 64 << 20,
+            max_buffered_per_connection: 128 << 20,
             max_pending_requests: 65_536,
             send_buffer_size: 256 << 10,
             write_high_water: 256 << 10,

@@ -452,6 +452,8 @@ impl RealServer {
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
+        // Workers that outlived their master. (Killed helpers become zombies of PID 1 until it
+        // reaps them, which can be late here: h2o's `annotate-backtrace-symbols` perl does.)
         let deadline = Instant::now() + Duration::from_secs(2);
         while process_group_alive(self.child.id()) && Instant::now() < deadline {
             // SAFETY: as above.
@@ -490,28 +492,7 @@ impl RealServer {
 
 impl Drop for RealServer {
     fn drop(&mut self) {
-        let pgid = self.child.id() as libc::pid_t;
-        // SAFETY: plain syscalls on the process group this struct created.
-        unsafe { libc::kill(-pgid, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
-                Ok(None) if Instant::now() > deadline => {
-                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                    let _ = self.child.wait();
-                    break;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            }
-        }
-        // Workers that outlived their master. (Killed helpers become zombies of PID 1 until it
-        // reaps them, which can be late here: h2o's `annotate-backtrace-symbols` perl does.)
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while process_group_alive(self.child.id()) && Instant::now() < deadline {
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.stop_group();
         if !self.keep_workdir
             && !std::thread::panicking()
             && std::env::var_os("H2O_KEEP_WORKDIR").is_none()
