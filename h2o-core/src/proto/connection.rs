@@ -1389,7 +1389,7 @@ impl Connection {
             self.peer.max_frame_size,
             &mut self.write_buf,
         );
-        let stream = Stream {
+        let mut stream = Stream {
             req: p.id,
             priority: p.head.priority,
             turn: 0,
@@ -1410,18 +1410,12 @@ impl Connection {
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,
         };
-        let schedule = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);
-        let prio = stream.priority;
+        stream.in_sched = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);
+        if stream.in_sched {
+            self.sched.push(sid, stream.priority);
+        }
         self.streams.insert(sid, stream);
         self.ids.insert(p.id, sid);
-        if schedule {
-            if let Some(s) = self.streams.get_mut(&sid) {
-                s.in_sched = true;
-            }
-            self.sched.push(sid, prio);
-        } else if !p.end && !p.blocked {
-            // A streamed body with nothing buffered yet: the caller may send.
-        }
     }
 
     /// Moves scheduled DATA into the write buffer, up to the high-water mark.
