@@ -45,7 +45,7 @@
 /**
  * The result of every fallible call and the outcome of every request.
  *
- * The numbers are stable: `H2O_RESULT_OK` is 0; 1..=18 are the core's error kinds
+ * The numbers are stable: `H2O_RESULT_OK` is 0; 1..=19 are the core's error kinds
  * (the same numbers in every language binding); 100 and up are errors of the C API
  * itself. `h2o_strerror` names each one.
  */
@@ -75,7 +75,7 @@ enum h2o_result
    */
   H2O_RESULT_TLS = 4,
   /**
-   * The connect (or TLS handshake) did not finish in time.
+   * The TCP connect (DNS included) did not finish in time.
    */
   H2O_RESULT_CONNECT_TIMEOUT = 5,
   /**
@@ -130,6 +130,10 @@ enum h2o_result
    * A PING went unanswered: the connection is dead.
    */
   H2O_RESULT_PING_TIMEOUT = 18,
+  /**
+   * The TLS handshake did not finish in time (after the TCP connect succeeded).
+   */
+  H2O_RESULT_TLS_HANDSHAKE_TIMEOUT = 19,
   /**
    * A pointer argument that must not be NULL was NULL.
    */

@@ -338,6 +338,7 @@ export declare const Kind: Readonly<{
   IO: 16;
   SETTINGS_TIMEOUT: 17;
   PING_TIMEOUT: 18;
+  TLS_HANDSHAKE_TIMEOUT: 19;
 }>;
 
 /** RFC 9113 error code names, indexed by code. */
@@ -369,7 +370,7 @@ export declare class TlsError extends H2oError {}
 /** ETIMEDOUT: a deadline passed. */
 export declare class TimeoutError extends H2oError {
   /** Which deadline. */
-  readonly subkind: 'connect' | 'headers' | 'idle' | 'request' | 'settings' | 'ping';
+  readonly subkind: 'connect' | 'headers' | 'idle' | 'request' | 'settings' | 'ping' | 'tls_handshake';
 }
 /** EPROTOCOL: an HTTP/2 protocol violation (h2Code says which). */
 export declare class ProtocolError extends H2oError {}

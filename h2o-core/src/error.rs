@@ -26,7 +26,7 @@ pub enum ErrorKind {
     Connect = 3,
     /// The TLS handshake or certificate verification failed.
     Tls = 4,
-    /// The connect (or TLS handshake) did not finish in time.
+    /// The TCP connect (DNS included) did not finish in time.
     ConnectTimeout = 5,
     /// The response headers did not arrive in time.
     HeadersTimeout = 6,
@@ -54,6 +54,8 @@ pub enum ErrorKind {
     SettingsTimeout = 17,
     /// A PING went unanswered: the connection is dead.
     PingTimeout = 18,
+    /// The TLS handshake did not finish in time (after the TCP connect succeeded).
+    TlsHandshakeTimeout = 19,
 }
 
 impl ErrorKind {
@@ -84,6 +86,7 @@ impl ErrorKind {
             16 => Io,
             17 => SettingsTimeout,
             18 => PingTimeout,
+            19 => TlsHandshakeTimeout,
             _ => return None,
         })
     }
@@ -110,6 +113,7 @@ impl ErrorKind {
             Io => "io",
             SettingsTimeout => "settings_timeout",
             PingTimeout => "ping_timeout",
+            TlsHandshakeTimeout => "tls_handshake_timeout",
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::panic::ffi_boundary;
 
 /// The result of every fallible call and the outcome of every request.
 ///
-/// The numbers are stable: `H2O_RESULT_OK` is 0; 1..=18 are the core's error kinds
+/// The numbers are stable: `H2O_RESULT_OK` is 0; 1..=19 are the core's error kinds
 /// (the same numbers in every language binding); 100 and up are errors of the C API
 /// itself. `h2o_strerror` names each one.
 #[allow(non_camel_case_types)]
@@ -27,7 +27,7 @@ pub enum h2o_result {
     Connect = 3,
     /// The TLS handshake or certificate verification failed.
     Tls = 4,
-    /// The connect (or TLS handshake) did not finish in time.
+    /// The TCP connect (DNS included) did not finish in time.
     ConnectTimeout = 5,
     /// The response headers did not arrive in time.
     HeadersTimeout = 6,
@@ -55,6 +55,8 @@ pub enum h2o_result {
     SettingsTimeout = 17,
     /// A PING went unanswered: the connection is dead.
     PingTimeout = 18,
+    /// The TLS handshake did not finish in time (after the TCP connect succeeded).
+    TlsHandshakeTimeout = 19,
     /// A pointer argument that must not be NULL was NULL.
     NullArgument = 100,
     /// A string argument was not valid UTF-8.
@@ -99,6 +101,7 @@ impl h2o_result {
             16 => R::Io,
             17 => R::SettingsTimeout,
             18 => R::PingTimeout,
+            19 => R::TlsHandshakeTimeout,
             _ => R::Unknown,
         }
     }
@@ -108,7 +111,7 @@ impl h2o_result {
         use h2o_result as R;
         Some(match n {
             0 => R::Ok,
-            1..=18 => R::from_kind(ErrorKind::from_code(n)?),
+            1..=19 => R::from_kind(ErrorKind::from_code(n)?),
             100 => R::NullArgument,
             101 => R::InvalidUtf8,
             102 => R::UseAfterClose,
@@ -144,6 +147,7 @@ impl h2o_result {
             R::Io => c"I/O error",
             R::SettingsTimeout => c"SETTINGS acknowledgement timed out",
             R::PingTimeout => c"PING timed out: connection dead",
+            R::TlsHandshakeTimeout => c"TLS handshake timed out",
             R::NullArgument => c"NULL argument",
             R::InvalidUtf8 => c"string is not valid UTF-8",
             R::UseAfterClose => c"client already closed",
@@ -206,10 +210,10 @@ mod tests {
                 assert_eq!(r as u32, n);
             }
         }
-        for code in 1..=18 {
+        for code in 1..=19 {
             let kind = ErrorKind::from_code(code).unwrap();
             assert_eq!(h2o_result::from_kind(kind) as u32, code);
         }
-        assert!(h2o_result::from_u32(19).is_none());
+        assert!(h2o_result::from_u32(20).is_none());
     }
 }

@@ -210,7 +210,7 @@ static void test_version(void) {
 }
 
 static void test_strerror(void) {
-    uint32_t codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+    uint32_t codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
                         100, 101, 102, 103, 104, 105, 106, 107, 199};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *s = h2o_strerror(codes[i]);
@@ -221,6 +221,7 @@ static void test_strerror(void) {
     CHECK(strcmp(h2o_strerror(12345), "unknown result code") == 0);
     CHECK_EQ(H2O_RESULT_CANCELLED, 13);
     CHECK_EQ(H2O_RESULT_PING_TIMEOUT, 18);
+    CHECK_EQ(H2O_RESULT_TLS_HANDSHAKE_TIMEOUT, 19);
     CHECK_EQ(H2O_RESULT_NULL_ARGUMENT, 100);
     CHECK_EQ(H2O_RESULT_PANIC, 103);
 }

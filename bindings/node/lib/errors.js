@@ -22,6 +22,7 @@ const Kind = Object.freeze({
   IO: 16,
   SETTINGS_TIMEOUT: 17,
   PING_TIMEOUT: 18,
+  TLS_HANDSHAKE_TIMEOUT: 19,
 });
 
 const KIND_NAMES = Object.freeze({
@@ -29,6 +30,7 @@ const KIND_NAMES = Object.freeze({
   6: 'headers_timeout', 7: 'idle_timeout', 8: 'request_timeout', 9: 'protocol',
   10: 'stream_reset', 11: 'goaway', 12: 'refused', 13: 'cancelled', 14: 'limit_exceeded',
   15: 'closed', 16: 'io', 17: 'settings_timeout', 18: 'ping_timeout',
+  19: 'tls_handshake_timeout',
 });
 
 /** RFC 9113 §7 error code names. */
@@ -79,7 +81,7 @@ function define(name, code, kind, Base = H2oError) {
 const ConnectError = define('ConnectError', 'ECONNECT', Kind.CONNECT);
 /** TLS failed (https:// is not supported by the core yet: every https URL gives this). */
 const TlsError = define('TlsError', 'ETLS', Kind.TLS);
-/** A deadline passed; `subkind` says which: connect, headers, idle, request, settings, ping. */
+/** A deadline passed; `subkind` says which: connect, headers, idle, request, settings, ping, tls_handshake. */
 class TimeoutError extends H2oError {
   constructor(message, details = {}) {
     super(message, details);
@@ -116,7 +118,7 @@ const BY_KIND = {
   1: InvalidArgumentError, 2: InvalidUrlError, 3: ConnectError, 4: TlsError, 5: TimeoutError,
   6: TimeoutError, 7: TimeoutError, 8: TimeoutError, 9: ProtocolError, 10: StreamResetError,
   11: GoAwayError, 12: RefusedError, 13: CancelledError, 14: LimitError, 15: ClosedError,
-  16: IoError, 17: TimeoutError, 18: TimeoutError,
+  16: IoError, 17: TimeoutError, 18: TimeoutError, 19: TimeoutError,
 };
 
 /** Builds the error for a core failure (`[message, kind, h2code, remote, unprocessed, connection]`). */

@@ -98,6 +98,24 @@ describe('errors', () => {
     }
   });
 
+  test('ETIMEDOUT subkind tls_handshake: the server accepts and never answers the ClientHello', async () => {
+    const net = await import('node:net');
+    const silent = net.createServer(() => {});
+    await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+    const c = new Client({ tlsHandshakeTimeout: 300, maxRetries: 0 });
+    const t0 = Date.now();
+    try {
+      await assert.rejects(
+        c.request(`https://127.0.0.1:${silent.address().port}/`),
+        isH2o(h2o.TimeoutError, 'ETIMEDOUT', 19, (e) => e.subkind === 'tls_handshake' && /TLS handshake timed out/.test(e.message)),
+      );
+      assert.ok(Date.now() - t0 >= 290, 'waited for the handshake deadline');
+    } finally {
+      await c.close();
+      silent.close();
+    }
+  });
+
   test('ETIMEDOUT subkind ping: PINGs go unanswered', async () => {
     const srv = await startRawServer({ answerPings: false, onHeaders: () => {} });
     const c = new Client({ keepaliveInterval: 100, pingTimeout: 150 });

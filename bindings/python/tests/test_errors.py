@@ -76,11 +76,30 @@ def test_connect_refused() -> None:
         assert "refused" in str(ei.value).lower()
 
 
-def test_tls_not_available_yet(testserver: str) -> None:
-    # The core has no TLS yet: https:// fails with TLSError (kind 4).
+def test_tls_to_cleartext_server(testserver: str) -> None:
+    # https:// to a server speaking cleartext HTTP/2: the handshake fails with TLSError (kind 4).
     with h2o_client.Client() as c:
         with pytest.raises(h2o_client.TLSError):
             c.get(testserver.replace("http://", "https://") + "/hello")
+
+
+def test_tls_handshake_timeout() -> None:
+    # Accepts TCP, never answers the ClientHello: the handshake deadline, not connect's.
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(8)
+    port = lst.getsockname()[1]
+    try:
+        with h2o_client.Client(tls_handshake_timeout=0.3, max_retries=0) as c:
+            t0 = time.monotonic()
+            with pytest.raises(h2o_client.TLSHandshakeTimeout) as ei:
+                c.get(f"https://127.0.0.1:{port}/", timeout=5)
+            assert 0.3 <= time.monotonic() - t0 < 3
+            assert ei.value.kind == 19
+            assert isinstance(ei.value, h2o_client.TimeoutError)
+            assert "TLS handshake timed out" in str(ei.value)
+    finally:
+        lst.close()
 
 
 def test_connect_timeout() -> None:

@@ -231,7 +231,7 @@ pub struct TlsConfig {
     /// testing only: anyone on the path can impersonate the server. Pins are still checked.
     pub danger_accept_invalid_certs: bool,
     /// How long the TLS handshake may take (after the TCP connect); default 10 s. Running
-    /// out fails with `ConnectTimeout`.
+    /// out fails with `TlsHandshakeTimeout`.
     pub handshake_timeout: Duration,
     /// The rustls configuration, built once.
     pub(crate) built: TlsCache,

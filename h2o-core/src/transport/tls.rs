@@ -358,7 +358,7 @@ pub(crate) async fn handshake(tcp: TcpStream, host: &str, tls: &TlsConfig) -> Re
     let mut stream = match tokio::time::timeout_at(deadline.into(), handshake).await {
         Err(_) => {
             return Err(Error::new(
-                ErrorKind::ConnectTimeout,
+                ErrorKind::TlsHandshakeTimeout,
                 format!(
                     "TLS handshake timed out (after {:?}, with {host})",
                     tls.handshake_timeout

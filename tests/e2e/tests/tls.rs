@@ -1,7 +1,7 @@
 //! `https://`: the client against the hyper test server over TLS with the test PKI
 //! (`tests/servers/gen-certs.sh`), certificate failures (unknown CA, expired, wrong host name,
 //! pins, revocation), mutual TLS and ALPN refusal against small rustls servers made here,
-//! and the handshake timeout. Every TLS failure is `ErrorKind::Tls` (or `ConnectTimeout`)
+//! and the handshake timeout. Every TLS failure is `ErrorKind::Tls` (or `TlsHandshakeTimeout`)
 //! with `Processed::No`.
 
 use std::net::SocketAddr;
@@ -509,7 +509,7 @@ fn handshake_timeout() {
     let e = fails(
         &client,
         &format!("https://127.0.0.1:{port}/hello"),
-        ErrorKind::ConnectTimeout,
+        ErrorKind::TlsHandshakeTimeout,
     );
     assert_msg(&e, "TLS handshake timed out");
     assert!(started.elapsed() >= Duration::from_millis(300));

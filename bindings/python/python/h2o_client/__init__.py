@@ -73,6 +73,7 @@ __all__ = [
     "SettingsTimeout",
     "StreamReset",
     "TLSError",
+    "TLSHandshakeTimeout",
     "TimeoutError",
     "default_settings",
 ]
@@ -110,7 +111,7 @@ class Error(Exception):
 
     @property
     def kind(self) -> int:
-        """The core's stable error number (1..18). Example: ``e.kind == 3``."""
+        """The core's stable error number (1..19). Example: ``e.kind == 3``."""
         a = self.args
         return int(a[1]) if len(a) > 1 else self.KIND
 
@@ -194,7 +195,7 @@ class TimeoutError(Error, builtins.TimeoutError):
 
 
 class ConnectTimeout(TimeoutError):
-    """The connect (or TLS handshake) did not finish within ``connect_timeout``.
+    """The TCP connect (DNS included) did not finish within ``connect_timeout``.
 
     Example: ``Client(connect_timeout=0.5)`` against an unreachable address.
     """
@@ -319,6 +320,16 @@ class PingTimeout(TimeoutError):
     KIND = 18
 
 
+class TLSHandshakeTimeout(TimeoutError):
+    """The TLS handshake did not finish within ``tls_handshake_timeout`` (the TCP connect
+    succeeded; the server never completed the handshake).
+
+    Example: ``Client(tls_handshake_timeout=2.0)`` against a server that accepts and stays silent.
+    """
+
+    KIND = 19
+
+
 _KIND_NAMES: Dict[int, str] = dict(_native.error_kinds())
 _BY_KIND: Dict[int, type] = {
     c.KIND: c
@@ -341,6 +352,7 @@ _BY_KIND: Dict[int, type] = {
         IoError,
         SettingsTimeout,
         PingTimeout,
+        TLSHandshakeTimeout,
     )
 }
 
