@@ -1,4 +1,4 @@
-//! `threads-probe URL [-n N] [-m M] [-t 1,2] [--rounds R] [--api async|sink]`
+//! `threads-probe URL [-n N] [-m M] [-t 1,2] [--rounds R] [--api async|sink] [--work-us W]`
 //!
 //! Many threads submitting to ONE h2o `Client` at once. For each thread count T, N requests
 //! are split over T submitting threads that together keep M requests in flight (M/T each),
@@ -11,6 +11,12 @@
 //! runtime with M/T tasks looping `client.send(Request::get(url)).await` + `bytes()`.
 //! `--api sink`: each thread submits with `client.submit` and a closure sink that reports
 //! completion over a channel; the thread submits the next request when one completes.
+//!
+//! `--work-us W` (default 0): after each response the submitting thread spends W µs of CPU
+//! (a busy loop), as an application handling its results would. With W = 0 the server is the
+//! bottleneck (nghttpd is single-threaded) and thread counts can only tie; with W > 0 one
+//! thread's own work bounds it, so a second thread can only add throughput if the client
+//! does not serialize submitting threads (the h2 crate's global lock does).
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -28,6 +34,18 @@ struct Opts {
     threads: Vec<u64>,
     rounds: usize,
     sink: bool,
+    work: std::time::Duration,
+}
+
+/// The application's share of a response: `work` of busy CPU on the calling thread.
+fn app_work(work: std::time::Duration) {
+    if work.is_zero() {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < work {
+        std::hint::spin_loop();
+    }
 }
 
 fn parse() -> Result<Opts, String> {
@@ -38,6 +56,7 @@ fn parse() -> Result<Opts, String> {
         threads: vec![1, 2],
         rounds: 3,
         sink: false,
+        work: std::time::Duration::ZERO,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -47,6 +66,7 @@ fn parse() -> Result<Opts, String> {
             "-n" => o.n = num(value()?)?,
             "-m" => o.m = num(value()?)?,
             "--rounds" => o.rounds = num(value()?)? as usize,
+            "--work-us" => o.work = std::time::Duration::from_micros(num(value()?)?),
             "-t" => {
                 o.threads = value()?
                     .split(',')
@@ -71,7 +91,13 @@ fn parse() -> Result<Opts, String> {
 }
 
 /// One async-API submitting thread: `per` tasks share the `remaining` budget.
-fn async_thread(client: Client, url: Arc<str>, per: u64, remaining: Arc<AtomicI64>) -> u64 {
+fn async_thread(
+    client: Client,
+    url: Arc<str>,
+    per: u64,
+    remaining: Arc<AtomicI64>,
+    work: std::time::Duration,
+) -> u64 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -94,6 +120,7 @@ fn async_thread(client: Client, url: Arc<str>, per: u64, remaining: Arc<AtomicI6
                     if !ok {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
+                    app_work(work);
                 }
             }));
         }
@@ -105,7 +132,13 @@ fn async_thread(client: Client, url: Arc<str>, per: u64, remaining: Arc<AtomicI6
 }
 
 /// One sink-API submitting thread: keeps `per` requests in flight from this thread.
-fn sink_thread(client: Client, url: Arc<str>, per: u64, remaining: Arc<AtomicI64>) -> u64 {
+fn sink_thread(
+    client: Client,
+    url: Arc<str>,
+    per: u64,
+    remaining: Arc<AtomicI64>,
+    work: std::time::Duration,
+) -> u64 {
     let (tx, rx) = mpsc::channel::<bool>();
     let launch = |tx: &mpsc::Sender<bool>| -> bool {
         if remaining.fetch_sub(1, Ordering::Relaxed) <= 0 {
@@ -140,6 +173,7 @@ fn sink_thread(client: Client, url: Arc<str>, per: u64, remaining: Arc<AtomicI64
         let ok = rx.recv().unwrap_or(false);
         errors += u64::from(!ok);
         in_flight -= 1;
+        app_work(work);
         if launch(&tx) {
             in_flight += 1;
         }
@@ -158,12 +192,12 @@ fn measure(client: &Client, o: &Opts, t: u64) -> (f64, f64, u64) {
             // Split M as evenly as possible.
             let per = o.m / t + u64::from(i < o.m % t);
             let (client, url, remaining) = (client.clone(), url.clone(), remaining.clone());
-            let sink = o.sink;
+            let (sink, work) = (o.sink, o.work);
             std::thread::spawn(move || {
                 if sink {
-                    sink_thread(client, url, per, remaining)
+                    sink_thread(client, url, per, remaining, work)
                 } else {
-                    async_thread(client, url, per, remaining)
+                    async_thread(client, url, per, remaining, work)
                 }
             })
         })
@@ -178,7 +212,7 @@ fn main() -> ExitCode {
     let o = match parse() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("threads-probe: {e}\nusage: threads-probe URL [-n N] [-m M] [-t 1,2] [--rounds R] [--api async|sink]");
+            eprintln!("threads-probe: {e}\nusage: threads-probe URL [-n N] [-m M] [-t 1,2] [--rounds R] [--api async|sink] [--work-us W]");
             return ExitCode::from(2);
         }
     };
@@ -215,7 +249,8 @@ fn main() -> ExitCode {
         let all: Vec<String> = rps[k].iter().map(|r| format!("{r:.0}")).collect();
         let m = median(&mut rps[k].clone());
         println!(
-            "{{\"api\":\"{api}\",\"threads\":{t},\"in_flight\":{},\"req_per_s\":{m:.0},\"cpu_us_per_req\":{:.3},\"rounds\":[{}]}}",
+            "{{\"api\":\"{api}\",\"work_us\":{},\"threads\":{t},\"in_flight\":{},\"req_per_s\":{m:.0},\"cpu_us_per_req\":{:.3},\"rounds\":[{}]}}",
+            o.work.as_micros(),
             o.m,
             median(&mut cpu[k]),
             all.join(",")
@@ -233,7 +268,8 @@ fn main() -> ExitCode {
         })
         .collect();
     println!(
-        "{{\"api\":\"{api}\",\"ratio_vs_first\":{{{}}},\"errors\":{errors}}}",
+        "{{\"api\":\"{api}\",\"work_us\":{},\"ratio_vs_first\":{{{}}},\"errors\":{errors}}}",
+        o.work.as_micros(),
         ratios.join(",")
     );
     if errors > 0 {
@@ -250,5 +286,6 @@ fn clone_opts(o: &Opts) -> Opts {
         threads: o.threads.clone(),
         rounds: o.rounds,
         sink: o.sink,
+        work: o.work,
     }
 }
