@@ -121,6 +121,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         conn: Connection::new(cfg.proto.clone(), now),
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
+        batch_now: None,
         deadlines: BinaryHeap::new(),
         timed_out: HashMap::default(),
         sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -183,6 +184,8 @@ struct Driver<IO> {
     settings_deadline: Option<Instant>,
     /// Last time bytes arrived (keepalive PING after `keepalive_interval` of silence).
     last_heard: Instant,
+    /// The clock read of the current batch of commands (`batch_now`).
+    batch_now: Option<Instant>,
     /// Request deadlines, earliest first.
     deadlines: BinaryHeap<Reverse<(Instant, RequestId, Deadline)>>,
     /// Requests cancelled by a deadline: their `Cancelled` becomes this error.
@@ -231,6 +234,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
+        self.batch_now = None;
         for _ in 0..1024 {
             if self.rx_closed {
                 break;
@@ -268,6 +272,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
+    /// The time for a batch of submissions: one clock read per batch, not per request.
+    fn batch_now(&mut self) -> Instant {
+        if let Some(now) = self.batch_now {
+            return now;
+        }
+        let now = Instant::now();
+        self.batch_now = Some(now);
+        let ms = now.saturating_duration_since(self.shared.epoch).as_millis() as u64;
+        self.shared.last_used_ms.store(ms, Ordering::Relaxed);
+        now
+    }
+
     fn submit(&mut self, sub: Box<Submission>) {
         if !self.conn.is_accepting() || self.soft_dead {
             // Routed here just before this connection stopped accepting: send it elsewhere.
@@ -277,8 +293,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 None => sub.fail(Error::new(ErrorKind::Closed, "client is closed")),
             };
         }
+        let now = self.batch_now();
         if let Some(after) = self.cfg.pool.check_after_idle {
-            let now = Instant::now();
             if !self.parked.is_empty() || now.saturating_duration_since(self.last_heard) >= after {
                 // Silent for a while: make sure the server is there before using it.
                 self.conn.send_ping(now);
@@ -286,7 +302,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return;
             }
         }
-        self.submit_now(sub);
+        self.submit_now(sub, now);
     }
 
     /// Requests parked for a liveness check go out once the PING is answered, or to
@@ -305,15 +321,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return true;
         }
         if self.conn.ping_outstanding().is_none() {
+            let now = Instant::now();
             for sub in std::mem::take(&mut self.parked) {
-                self.submit_now(sub);
+                self.submit_now(sub, now);
             }
             return true;
         }
         false
     }
 
-    fn submit_now(&mut self, mut sub: Box<Submission>) {
+    fn submit_now(&mut self, mut sub: Box<Submission>, now: Instant) {
         let id = sub.ctl.id;
         let (first, end, body_rx) = match std::mem::replace(&mut sub.body, SubmitBody::Empty) {
             SubmitBody::Empty => (None, true, None),
@@ -327,7 +344,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             self.streaming.push(id);
         }
         let head = sub.head.clone();
-        let now = Instant::now();
         if let Some(at) = sub.submitted {
             let t = sub.timeouts;
             for (d, kind) in [(t.headers, Deadline::Headers), (t.total, Deadline::Total)] {
