@@ -587,3 +587,54 @@ fn self_dependent_priority_fields_are_ignored() {
         "{evs:?}"
     );
 }
+
+#[test]
+fn indexed_reference_to_a_rejected_field_is_rejected_again() {
+    // The decoder remembers which dynamic-table entries passed the per-field checks, so an
+    // indexed reference skips them; an entry added by a malformed response never passed.
+    let (mut p, id) = ready();
+    // :status 200 (static 8), then `X-Up: 1` as a literal with incremental indexing.
+    let mut first = vec![0x88, 0x40, 4];
+    first.extend_from_slice(b"X-Up");
+    first.extend_from_slice(&[1, b'1']);
+    p.send_block(1, &first, true);
+    p.expect(&[rst(1, ErrorCode::ProtocolError)]);
+    assert!(matches!(p.events().last(), Some(Event::Failed { .. })));
+    // The same field again, now as an indexed reference (62: the newest dynamic entry).
+    let next = p.submit_get("/next");
+    p.expect(&[get_headers(3, "/next")]);
+    p.send_block(3, &[0x88, 0xbe], true);
+    p.expect(&[rst(3, ErrorCode::ProtocolError)]);
+    match p.events().last() {
+        Some(Event::Failed { id: got, error }) => {
+            assert_eq!(*got, next);
+            assert_eq!(
+                shape(error),
+                local_stream_protocol(ErrorCode::ProtocolError)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = id;
+}
+
+#[test]
+fn indexed_reference_to_a_good_field_is_delivered() {
+    let (mut p, id) = ready();
+    let mut first = vec![0x88, 0x40, 4];
+    first.extend_from_slice(b"x-ok");
+    first.extend_from_slice(&[1, b'1']);
+    p.send_block(1, &first, true);
+    let next = p.submit_get("/next");
+    p.expect(&[get_headers(3, "/next")]);
+    p.send_block(3, &[0x88, 0xbe], true);
+    let evs = p.events();
+    for want in [id, next] {
+        let headers = evs.iter().find_map(|e| match e {
+            Event::Head { id, headers, .. } if *id == want => Some(headers.clone()),
+            _ => None,
+        });
+        let headers = headers.expect("a head for each request");
+        assert_eq!(headers.get("x-ok"), Some(&b"1"[..]));
+    }
+}

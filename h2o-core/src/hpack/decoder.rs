@@ -162,6 +162,38 @@ impl Decoder {
         max_list_size: usize,
         mut emit: impl FnMut(Header),
     ) -> Result<usize, DecoderError> {
+        self.decode_vetted(block, max_list_size, |h, _| {
+            emit(h);
+            false
+        })
+    }
+
+    /// [`decode`](Self::decode) for a caller that checks each field (e.g. HTTP's character
+    /// rules): `emit(field, vetted)` returns whether the field passed, and that verdict is
+    /// stored with a field added to the dynamic table; `vetted` is true when the field is an
+    /// indexed reference to such an entry, so the caller may skip checks that depend on the
+    /// field alone. Servers send most response fields as indexed references.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use h2o_core::hpack::Decoder;
+    /// let mut dec = Decoder::new(4096);
+    /// // `x: y` with incremental indexing, then the same field as an indexed reference (62).
+    /// let block = Bytes::from_static(&[0x40, 1, b'x', 1, b'y', 0xbe]);
+    /// let mut seen = Vec::new();
+    /// dec.decode_vetted(&block, 1 << 16, |h, vetted| {
+    ///     seen.push(vetted);
+    ///     h.value.as_ref() == b"y" // the caller's check
+    /// })
+    /// .unwrap();
+    /// assert_eq!(seen, [false, true]);
+    /// ```
+    pub fn decode_vetted(
+        &mut self,
+        block: &Bytes,
+        max_list_size: usize,
+        mut emit: impl FnMut(Header, bool) -> bool,
+    ) -> Result<usize, DecoderError> {
         let data: &[u8] = block;
         let mut pos = 0usize;
         let mut list_size = 0usize;
@@ -174,17 +206,20 @@ impl Decoder {
                 // §6.1 Indexed Header Field.
                 self.check_start(&mut at_start)?;
                 let idx = integer::decode(data, &mut pos, 7)?;
-                let (name, value) = self.lookup(idx)?;
+                let (name, value, vetted) = self.lookup(idx)?;
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if !over && list_size > max_list_size {
                     over = true;
                 }
                 if !over {
-                    emit(Header {
-                        name,
-                        value,
-                        never_index: false,
-                    });
+                    emit(
+                        Header {
+                            name,
+                            value,
+                            never_index: false,
+                        },
+                        vetted,
+                    );
                 }
             } else if first & 0x40 != 0 {
                 // §6.2.1 Literal Header Field with Incremental Indexing.
@@ -206,7 +241,7 @@ impl Decoder {
                     if self.table.fits(size) {
                         let n = self.name(block, name_idx, name.as_ref(), copy_entries)?;
                         let v = self.string(block, &value, copy_entries)?;
-                        self.table.insert(n, v);
+                        self.table.insert(n, v, false);
                     } else {
                         self.table.clear();
                     }
@@ -214,16 +249,20 @@ impl Decoder {
                     let n = self.name(block, name_idx, name.as_ref(), copy_entries)?;
                     let v = self.string(block, &value, copy_entries)?;
                     list_size = list_size.saturating_add(entry_size(n.len(), v.len()));
+                    let mut vetted = false;
                     if list_size > max_list_size {
                         over = true;
                     } else {
-                        emit(Header {
-                            name: n.clone(),
-                            value: v.clone(),
-                            never_index: false,
-                        });
+                        vetted = emit(
+                            Header {
+                                name: n.clone(),
+                                value: v.clone(),
+                                never_index: false,
+                            },
+                            false,
+                        );
                     }
-                    self.table.insert(n, v);
+                    self.table.insert(n, v, vetted);
                 }
             } else if first & 0x20 != 0 {
                 // §6.3 Dynamic Table Size Update: only at the start of a block.
@@ -262,11 +301,14 @@ impl Decoder {
                     if list_size > max_list_size {
                         over = true;
                     } else {
-                        emit(Header {
-                            name: n,
-                            value: v,
-                            never_index,
-                        });
+                        emit(
+                            Header {
+                                name: n,
+                                value: v,
+                                never_index,
+                            },
+                            false,
+                        );
                     }
                 }
             }
@@ -294,16 +336,16 @@ impl Decoder {
     }
 
     #[inline]
-    fn lookup(&self, idx: usize) -> Result<(Bytes, Bytes), DecoderError> {
+    fn lookup(&self, idx: usize) -> Result<(Bytes, Bytes, bool), DecoderError> {
         if idx == 0 {
             return Err(DecoderError::InvalidIndex(0));
         }
         if idx <= STATIC_TABLE.len() {
             let (n, v) = STATIC_TABLE[idx - 1];
-            return Ok((Bytes::from_static(n), Bytes::from_static(v)));
+            return Ok((Bytes::from_static(n), Bytes::from_static(v), false));
         }
         match self.table.get(idx - STATIC_TABLE.len() - 1) {
-            Some((n, v)) => Ok((n.clone(), v.clone())),
+            Some(e) => Ok((e.name.clone(), e.value.clone(), e.vetted)),
             None => Err(DecoderError::InvalidIndex(idx)),
         }
     }
@@ -317,7 +359,7 @@ impl Decoder {
             return Ok(STATIC_TABLE[idx - 1].0.len());
         }
         match self.table.get(idx - STATIC_TABLE.len() - 1) {
-            Some((n, _)) => Ok(n.len()),
+            Some(e) => Ok(e.name.len()),
             None => Err(DecoderError::InvalidIndex(idx)),
         }
     }
@@ -332,7 +374,7 @@ impl Decoder {
     ) -> Result<Bytes, DecoderError> {
         match s {
             Some(s) => self.string(block, s, copy),
-            None => self.lookup(idx).map(|(n, _)| n),
+            None => self.lookup(idx).map(|(n, _, _)| n),
         }
     }
 

@@ -847,11 +847,11 @@ impl Connection {
         };
         let mut fields = FieldCollector::new(section);
         // Always decode, whatever the stream's state: the HPACK table must stay in sync.
-        let decoded = self
-            .dec
-            .decode(&block, self.cfg.max_header_list_size as usize, |h| {
-                fields.push(h)
-            });
+        let decoded = self.dec.decode_vetted(
+            &block,
+            self.cfg.max_header_list_size as usize,
+            |h, vetted| fields.push(h, vetted),
+        );
         let too_large = match decoded {
             Ok(_) => false,
             Err(DecoderError::HeaderListTooLarge) => true,

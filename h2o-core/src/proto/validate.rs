@@ -54,42 +54,38 @@ impl FieldCollector {
         }
     }
 
-    pub fn push(&mut self, field: Header) {
+    /// Takes one decoded field; returns whether it passed the checks that depend on the
+    /// field alone (characters, connection-specific names, `te`), which the HPACK decoder
+    /// remembers for an indexed field: `vetted` says such a field passed them before.
+    pub fn push(&mut self, field: Header, vetted: bool) -> bool {
         if self.malformed.is_some() {
-            return;
+            return false;
         }
         let name: &[u8] = &field.name;
         if name.first() == Some(&b':') {
             self.pseudo(name, field.value);
-            return;
+            return false;
         }
         self.seen_regular = true;
-        if name.is_empty() || !name.iter().all(|&b| NAME_OK[b as usize]) {
-            return self.fail("invalid character in field name (uppercase, space or control)");
-        }
-        let value: &[u8] = &field.value;
-        if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
-            return self.fail("field value contains NUL, CR or LF");
-        }
-        if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t'))
-        {
-            return self.fail("field value has leading or trailing whitespace");
-        }
-        if is_connection_specific(name) {
-            return self.fail("connection-specific header field in response");
-        }
-        if name == b"te" && value != b"trailers" {
-            return self.fail("te header with a value other than trailers");
+        if !vetted {
+            if let Err(why) = check_field(name, &field.value) {
+                self.fail(why);
+                return false;
+            }
         }
         if name == b"content-length" && self.section == Section::Head {
-            match parse_content_length(value) {
+            match parse_content_length(&field.value) {
                 Some(n) if self.content_length.is_none_or(|c| c == n) => {
                     self.content_length = Some(n)
                 }
-                _ => return self.fail("invalid or conflicting content-length"),
+                _ => {
+                    self.fail("invalid or conflicting content-length");
+                    return true;
+                }
             }
         }
         self.headers.push_raw(field.name, field.value);
+        true
     }
 
     fn pseudo(&mut self, name: &[u8], value: Bytes) {
@@ -110,6 +106,26 @@ impl FieldCollector {
             None => self.fail(":status is not a 3-digit code"),
         }
     }
+}
+
+/// The rules of RFC 9113 §8.2.1-8.2.2 that depend on one field alone.
+fn check_field(name: &[u8], value: &[u8]) -> Result<(), &'static str> {
+    if name.is_empty() || !name.iter().all(|&b| NAME_OK[b as usize]) {
+        return Err("invalid character in field name (uppercase, space or control)");
+    }
+    if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
+        return Err("field value contains NUL, CR or LF");
+    }
+    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
+        return Err("field value has leading or trailing whitespace");
+    }
+    if is_connection_specific(name) {
+        return Err("connection-specific header field in response");
+    }
+    if name == b"te" && value != b"trailers" {
+        return Err("te header with a value other than trailers");
+    }
+    Ok(())
 }
 
 fn parse_status(v: &[u8]) -> Option<u16> {
@@ -145,7 +161,7 @@ mod tests {
     fn collect(section: Section, fields: &[(&'static str, &'static str)]) -> FieldCollector {
         let mut c = FieldCollector::new(section);
         for (n, v) in fields {
-            c.push(field(n, v));
+            c.push(field(n, v), false);
         }
         c
     }
