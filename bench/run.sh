@@ -14,7 +14,7 @@
 #   tls      TLS 1.3: h2o bench vs h2load, 13 B GETs 1x100 and 4x100; time to the first
 #            response byte of a fresh connection (TCP + TLS handshake + one GET), h2o vs h2load
 #   c        the C API (callback mode, poll mode) vs the Rust API (h2o bench) vs libcurl multi,
-#            1x100 13 B GETs over h2c and TLS
+#            1x100 13 B GETs over h2c and TLS; ns per empty h2o_client_poll (idle, 100 in flight)
 #   python   h2o_client AsyncClient vs httpx (http2), 1x100 13 B GETs, nghttpd h2c
 #   node     h2o-native vs node:http2 vs undici, 1x100 13 B GETs, nghttpd h2c
 #   latency  1x1 sequential GETs (h2o, h2load) vs a raw TCP ping-pong of the same bytes
@@ -343,6 +343,14 @@ if has_part c; then
             warm "$url" "$((C_N / 10))" 100
             run_workload "$raw" "13B_1x100_$mode" "$s" "$url" "$C_N" 100 1 13 13 "" c-callback c-poll h2o libcurl
         done
+    done
+    # The caller's cost of h2o_client_poll(timeout 0) with nothing waiting: idle client, and
+    # 100 requests in flight and idle (h2o-testserver /delay), one line per round.
+    [ -n "${testserver_addr:-}" ] || start_testserver
+    : >"$results/latest-pollcost.jsonl"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        "$bt/c-api-bench" pollcost "http://$testserver_addr" | tee -a "$results/latest-pollcost.jsonl" >&2 ||
+            echo "bench: c-api-bench pollcost failed" >&2
     done
 fi
 
