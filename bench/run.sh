@@ -394,7 +394,7 @@ fi
 if has_part mem; then
     start_testserver
     : >"$results/latest-mem.jsonl"
-    for ((r = 1; r <= ${MEM_ROUNDS:-3}; r++)); do
+    for ((r = 1; r <= ${MEM_ROUNDS:-$ROUNDS}; r++)); do
         for cl in h2o hyper; do
             if "$rel/mem-probe" "$cl" "http://$testserver_addr" --delay-ms 2500 --settle-ms 600 \
                 >"$work/mem.out" 2>"$work/mem.err"; then
