@@ -29,6 +29,7 @@
 #   SEQ_N=20000 UP_N=300 HUGE_N=3    1x1 requests, 1 MiB uploads, 100 MiB downloads per run
 #   TLS_N=100000 C_N=100000          per run in the tls and c parts
 #   PY_N=20000 NODE_N=20000 LAT_N=20000 HS_N=20
+#   H2LOAD_PCTS=1        h2load's p50/p99 from an extra untimed run of N/3 with --log-file (0: none)
 #   SKIP_BUILD=1         use the binaries already built (target/release, build/bench)
 #   H2O_TEST_ASSETS      shared docroot and certificates (default $TMPDIR/h2o-test-assets)
 #   RESULTS_DIR          where the results go (default bench/results; e.g. a scratch dir for smoke runs)
@@ -168,7 +169,7 @@ measure() {
     h2o) cmd=("$rel/h2o" bench -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
     h2load)
         rm -f "$work/h2load.log"
-        cmd=(h2load -n "$n" -m "$m" -c "$c" --log-file "$work/h2load.log" ${up:+-d "$up"} "$url") ;;
+        cmd=(h2load -n "$n" -m "$m" -c "$c" ${up:+-d "$up"} "$url") ;;
     hyper) cmd=("$rel/hyper-client" -n "$n" -m "$m" -c "$c" "$url") ;;
     c-callback) cmd=("$bt/c-api-bench" callback -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
     c-poll) cmd=("$bt/c-api-bench" poll -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
@@ -199,7 +200,12 @@ measure() {
         rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$out")
         ok=$(sed -n 's/^requests: .* \([0-9][0-9]*\) succeeded.*/\1/p' "$out")
         errors=$((n - ${ok:-0}))
-        read -r p50 p99 < <(h2load_pcts "$work/h2load.log")
+        # Latency percentiles from a second, untimed run of N/3 requests with --log-file:
+        # writing the log costs h2load CPU (+30..100% here), so the timed run goes without.
+        if [ "${H2LOAD_PCTS:-1}" = 1 ] && [ "$errors" -eq 0 ]; then
+            h2load -n "$(((n + 2) / 3))" -m "$m" -c "$c" --log-file "$work/h2load.log" ${up:+-d "$up"} "$url" >/dev/null 2>&1 || true
+            read -r p50 p99 < <(h2load_pcts "$work/h2load.log")
+        fi
         ;;
     h2o-native | node:http2 | undici)
         json=$(grep '^{' "$out" | tail -n 1)

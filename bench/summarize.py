@@ -159,7 +159,7 @@ def ratio_goal(g, cl, peer, f, what, target, ge, name):
 METHOD = (
     "Median of %d interleaved rounds (client order rotates each round). CPU µs/req = (user+sys of the "
     "client process from /usr/bin/time) ÷ requests; RSS = peak RSS; p50/p99 = request latency percentiles "
-    "(h2load: from its --log-file). Ratios are per round, then the median: `req/s · CPU/req` of the row's "
+    "(h2load: from a separate untimed run of N/3 requests with --log-file, which costs h2load CPU). Ratios are per round, then the median: `req/s · CPU/req` of the row's "
     "client ÷ the peer's. MB/s counts response bodies (uploads: request bodies), 1e6 bytes."
 )
 
