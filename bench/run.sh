@@ -10,7 +10,7 @@
 #
 # Parts (PARTS, any subset, each runnable on its own):
 #   load     h2c: h2o bench vs h2load vs hyper; 13 B GETs 1x1, 1x100, 4x100, 1x1000; 1 MiB GETs
-#            1x10; 1 MiB uploads 1x10 (h2o, h2load); one 100 MiB download
+#            1x10; 1 MiB uploads 1x10; one 100 MiB download
 #   tls      TLS 1.3: h2o bench vs h2load, 13 B GETs 1x100 and 4x100; time to the first
 #            response byte of a fresh connection (TCP + TLS handshake + one GET), h2o vs h2load
 #   c        the C API (callback mode, poll mode) vs the Rust API (h2o bench) vs libcurl multi,
@@ -170,7 +170,7 @@ measure() {
     h2load)
         rm -f "$work/h2load.log"
         cmd=(h2load -n "$n" -m "$m" -c "$c" ${up:+-d "$up"} "$url") ;;
-    hyper) cmd=("$rel/hyper-client" -n "$n" -m "$m" -c "$c" "$url") ;;
+    hyper) cmd=("$rel/hyper-client" -n "$n" -m "$m" -c "$c" "${dopt[@]}" "$url") ;;
     c-callback) cmd=("$bt/c-api-bench" callback -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
     c-poll) cmd=("$bt/c-api-bench" poll -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
     libcurl) cmd=("$bt/curl-multi" -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
@@ -284,7 +284,7 @@ if has_part load; then
         "13B_4x100 /13b 100 4 $SMALL_N 13 - h2o,h2load,hyper"
         "13B_1x1000 /13b 1000 1 $SMALL_N 13 - h2o,h2load,hyper"
         "1MiB_1x10 /1m 10 1 $BIG_N 1048576 - h2o,h2load,hyper"
-        "1MiB_upload_1x10 /13b 10 1 $UP_N 1048576 $work/up-1m h2o,h2load"
+        "1MiB_upload_1x10 /13b 10 1 $UP_N 1048576 $work/up-1m h2o,h2load,hyper"
         "100MiB_1x1 /100m 1 1 $HUGE_N 104857600 - h2o,h2load,hyper"
     )
     for s in $SERVERS; do

@@ -171,7 +171,7 @@ if note is not None:
     out.append("")
     out.append(METHOD % (max([int(r["round"]) for r in rows] or [0])) + " " + load_note(rows))
     out.append("Uploads: POST of 1 MiB (nghttpd: to `/13b`, answered with the file; the h2o server: "
-               "`/upload`, mruby reads the body); hyper-client has no upload mode.")
+               "`/upload`, mruby reads the body).")
     out.append("")
     out.extend(client_table(runs, order, ["h2load", "hyper"]))
     out.append("")
