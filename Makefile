@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
-	examples examples-run install install-check uninstall c-bench \
+	examples examples-run install install-check uninstall c-bench bench-tools \
 	python-venv python-build python-test python-bench node-test
 
 all: build
@@ -50,13 +50,27 @@ servers-check: deps
 	./tests/servers/check.sh
 
 ## ---- bench ------------------------------------------------------------------------
-## bench: h2o bench vs h2load vs hyper against nghttpd and the h2o server (interleaved rounds,
-## ROUNDS=5 by default), client memory per in-flight stream, 1 vs 2 submitting threads,
-## allocations per request; writes and prints bench/results/latest.md (see bench/README.md).
+## bench: h2o vs its peers in interleaved rounds (ROUNDS=5): h2o bench vs h2load vs hyper (h2c,
+## TLS), the C API vs the Rust API vs libcurl, Python vs httpx, Node vs node:http2 and undici,
+## latency over a TCP ping-pong, memory per in-flight stream, 1 vs 2 submitting threads,
+## allocations per request; PARTS="..." selects; writes and prints bench/results/latest.md
+## (see bench/README.md).
 bench:
 	./bench/run.sh
 
-## bench-check: exits non-zero if bench/results/latest.md misses a goal of issue #3.
+## bench-tools: the C load generators of bench/run.sh (part c, latency) in build/bench:
+## c-api-bench (libh2o-client, release), curl-multi (Debian's libcurl), pingpong.
+BENCH_BIN := build/bench
+bench-tools:
+	$(MAKE) --no-print-directory ffi FFI_PROFILE=release CLIB=$(CBUILD)/lib-release
+	mkdir -p $(BENCH_BIN)
+	$(CC) -std=gnu11 $(C_WARN) -O2 -Iinclude bench/c-api/c_api_bench.c -o $(BENCH_BIN)/c-api-bench \
+	  -L$(CBUILD)/lib-release -lh2o-client -Wl,-rpath,$(abspath $(CBUILD)/lib-release) -lpthread
+	$(CC) -std=gnu11 $(C_WARN) -O2 bench/curl-multi/curl_multi.c -o $(BENCH_BIN)/curl-multi \
+	  $$(pkg-config --cflags --libs libcurl)
+	$(CC) -std=gnu11 $(C_WARN) -O2 bench/c-api/pingpong.c -o $(BENCH_BIN)/pingpong
+
+## bench-check: exits non-zero if bench/results/latest.md misses a goal (issues #3, #6, #10).
 bench-check:
 	./bench/check.sh
 

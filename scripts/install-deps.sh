@@ -41,6 +41,11 @@ apt_install "${server_pkgs[@]}"
 # valgrind (memcheck run), binutils (nm/readelf for the export check).
 apt_install gcc g++ valgrind binutils
 
+# The benchmark harness (make bench, bench/run.sh): /usr/bin/time and jq read the runs;
+# libcurl's headers for the libcurl peer (bench/curl-multi, part c). h2load comes with
+# nghttp2-client above.
+apt_install time jq libcurl4-openssl-dev
+
 # cbindgen regenerates include/h2o.h (make header, make header-check). Pinned: another
 # version may format the header differently and fail header-check.
 if ! command -v cbindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cbindgen" ]; then

@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Empty;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-/// `-n N -m M -c C URL` (the `h2o bench` / `h2load` shape).
+/// `-n N -m M -c C [-d DATA|@FILE] URL` (the `h2o bench` / `h2load` shape).
 #[derive(Clone, Debug)]
 pub struct LoadOpts {
+    /// Request body (`-d`): the requests are POSTs of it; `None`: GETs.
+    pub data: Option<Bytes>,
     /// Total requests.
     pub n: u64,
     /// Concurrent streams per connection.
@@ -22,9 +23,10 @@ pub struct LoadOpts {
     pub url: String,
 }
 
-/// Parses `-n N -m M -c C URL` (defaults as `h2o bench`: 10000, 100, 1).
+/// Parses `-n N -m M -c C [-d DATA|@FILE] URL` (defaults as `h2o bench`: 10000, 100, 1).
 pub fn parse_load_opts(args: &[String]) -> Result<LoadOpts, String> {
     let mut o = LoadOpts {
+        data: None,
         n: 10_000,
         m: 100,
         c: 1,
@@ -42,6 +44,15 @@ pub fn parse_load_opts(args: &[String]) -> Result<LoadOpts, String> {
             "-n" | "--requests" => o.n = num(a)?,
             "-m" | "--max-concurrent-streams" => o.m = num(a)?,
             "-c" | "--clients" => o.c = num(a)?,
+            "-d" | "--data" => {
+                let d = it.next().ok_or("-d needs a value")?;
+                o.data = Some(match d.strip_prefix('@') {
+                    Some(path) => std::fs::read(path)
+                        .map_err(|e| format!("cannot read {path}: {e}"))?
+                        .into(),
+                    None => Bytes::from(d.clone().into_bytes()),
+                });
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             s if o.url.is_empty() => o.url = s.to_owned(),
             _ => return Err("exactly one URL".into()),
@@ -65,8 +76,14 @@ pub fn split_url(url: &str) -> Result<(String, hyper::Uri), String> {
 }
 
 /// Opens one h2c prior-knowledge connection with hyper's default HTTP/2 client settings and
-/// spawns its driver on the current runtime.
-pub async fn hyper_connect(addr: &str) -> Result<SendRequest<Empty<Bytes>>, String> {
+/// spawns its driver on the current runtime. `B` is the request body type (`Empty<Bytes>`
+/// for GETs, `Full<Bytes>` for uploads).
+pub async fn hyper_connect<B>(addr: &str) -> Result<SendRequest<B>, String>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
@@ -189,6 +206,16 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let o = parse_load_opts(&args).unwrap();
+        assert!(o.data.is_none());
+        let up: Vec<String> = ["-d", "abc", "http://127.0.0.1:1/x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            parse_load_opts(&up).unwrap().data.as_deref(),
+            Some(&b"abc"[..])
+        );
+        assert!(parse_load_opts(&["-d".into(), "@/nonexistent/f".into(), "u".into()]).is_err());
         assert_eq!(
             (o.n, o.m, o.c, o.url.as_str()),
             (5, 7, 2, "http://127.0.0.1:1/x")

@@ -1,8 +1,9 @@
-//! `hyper-client -n N -m M -c C URL`: the hyper 1.x HTTP/2 peer of `h2o bench`.
+//! `hyper-client -n N -m M -c C [-d DATA|@FILE] URL`: the hyper 1.x HTTP/2 peer of `h2o bench`.
 //!
 //! C connections (`hyper::client::conn::http2`, h2c prior knowledge, hyper's default
 //! settings), M tasks per connection each sending one request after another, all on one
-//! current_thread tokio runtime. Prints the same human lines and final JSON line as
+//! current_thread tokio runtime. With `-d` each request is a POST of that body (a
+//! `Full<Bytes>` sharing one buffer). Prints the same human lines and final JSON line as
 //! `h2o bench`.
 
 use std::process::ExitCode;
@@ -12,10 +13,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use h2o_bench_hyper::{cpu_time, hyper_connect, parse_load_opts, split_url, LoadOpts, Report};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http2::SendRequest;
 
-const USAGE: &str = "usage: hyper-client [-n N] [-m M] [-c C] http://HOST:PORT/PATH";
+const USAGE: &str =
+    "usage: hyper-client [-n N] [-m M] [-c C] [-d DATA|@FILE] http://HOST:PORT/PATH";
 
 /// What one task measured.
 #[derive(Default)]
@@ -26,17 +28,21 @@ struct TaskStats {
     first_error: Option<String>,
 }
 
-async fn worker(
-    mut tx: SendRequest<Empty<Bytes>>,
+async fn worker<B>(
+    mut tx: SendRequest<B>,
     uri: hyper::Uri,
     remaining: Arc<AtomicI64>,
-) -> TaskStats {
+    make: impl Fn(&hyper::Uri) -> hyper::Request<B>,
+) -> TaskStats
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut st = TaskStats::default();
     while remaining.fetch_sub(1, Ordering::Relaxed) > 0 {
         let start = Instant::now();
-        let req = hyper::Request::get(uri.clone())
-            .body(Empty::<Bytes>::new())
-            .expect("request");
+        let req = make(&uri);
         let result = async {
             let resp = tx.send_request(req).await?;
             let mut body = resp.into_body();
@@ -69,13 +75,38 @@ async fn run(o: LoadOpts) -> Result<Report, String> {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..o.c {
-        let tx = hyper_connect(&addr).await?;
-        for _ in 0..o.m {
-            tasks.push(tokio::spawn(worker(
-                tx.clone(),
-                uri.clone(),
-                remaining.clone(),
-            )));
+        match &o.data {
+            None => {
+                let tx = hyper_connect::<Empty<Bytes>>(&addr).await?;
+                for _ in 0..o.m {
+                    tasks.push(tokio::spawn(worker(
+                        tx.clone(),
+                        uri.clone(),
+                        remaining.clone(),
+                        |u| {
+                            hyper::Request::get(u.clone())
+                                .body(Empty::<Bytes>::new())
+                                .expect("request")
+                        },
+                    )));
+                }
+            }
+            Some(data) => {
+                let tx = hyper_connect::<Full<Bytes>>(&addr).await?;
+                for _ in 0..o.m {
+                    let data = data.clone();
+                    tasks.push(tokio::spawn(worker(
+                        tx.clone(),
+                        uri.clone(),
+                        remaining.clone(),
+                        move |u| {
+                            hyper::Request::post(u.clone())
+                                .body(Full::new(data.clone()))
+                                .expect("request")
+                        },
+                    )));
+                }
+            }
         }
     }
     let mut r = Report {

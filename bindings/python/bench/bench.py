@@ -12,6 +12,11 @@ and prints req/s and CPU time per request (resource.getrusage: this process, eve
 the libraries' own threads included), with ratios against httpx.
 
     python bench/bench.py [--n 20000] [--concurrency 100] [--url URL] [--json out.json]
+
+`--runner h2o-async|httpx --url URL` runs one client only (after a warm-up of N/10
+requests, untimed) and prints one JSON line shaped like `h2o bench`'s (requests, seconds,
+req_per_s, bytes, errors, cpu_us_per_req, peak_rss_kib): bench/run.sh part `python` runs
+the two in alternation, each in a process of its own.
 """
 
 from __future__ import annotations
@@ -158,13 +163,64 @@ def bench_h2o_threads(url: str, n: int, conc: int) -> None:
             list(ex.map(work, range(conc)))
 
 
+def runner(name: str, url: str, n: int, conc: int) -> None:
+    """One client in this process: warm-up, then N timed requests; one JSON line."""
+    got = [0]
+
+    async def h2o_main() -> None:
+        async with h2o_client.AsyncClient() as c:
+
+            async def one() -> None:
+                r = await c.get(url)
+                if r.status != 200:
+                    raise RuntimeError(f"status {r.status}")
+                got[0] += len(r.content)
+
+            await workers(max(1, n // 10), conc, one)
+            got[0] = 0
+            timed[0] = (cpu(), time.perf_counter())
+            await workers(n, conc, one)
+            timed[1] = (cpu(), time.perf_counter())
+
+    async def httpx_main() -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(http1=False, http2=True, limits=limits) as c:
+
+            async def one() -> None:
+                r = await c.get(url)
+                if r.status_code != 200 or r.http_version != "HTTP/2":
+                    raise RuntimeError(f"status {r.status_code} {r.http_version}")
+                got[0] += len(r.content)
+
+            await workers(max(1, n // 10), conc, one)
+            got[0] = 0
+            timed[0] = (cpu(), time.perf_counter())
+            await workers(n, conc, one)
+            timed[1] = (cpu(), time.perf_counter())
+
+    timed = [(0.0, 0.0), (0.0, 0.0)]
+    asyncio.run({"h2o-async": h2o_main, "httpx": httpx_main}[name]())
+    used, wall = timed[1][0] - timed[0][0], timed[1][1] - timed[0][1]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"client": name, "requests": n, "seconds": wall, "req_per_s": n / wall, "bytes": got[0],
+                      "errors": 0, "cpu_us_per_req": used / n * 1e6, "peak_rss_kib": rss}), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--url", help="use this server instead of starting nghttpd")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--runner", choices=["h2o-async", "httpx"], help="run one client against --url, print JSON")
     args = ap.parse_args()
+    if args.runner:
+        if not args.url:
+            ap.error("--runner needs --url")
+        runner(args.runner, args.url, args.n, args.concurrency)
+        return
     n, conc = args.n, args.concurrency
     server: Optional[Nghttpd] = None
     url = args.url
