@@ -104,12 +104,13 @@ test(`memory stays flat over ${N} requests`, async () => {
   // Growth is taken to the lower of the last two samples: a leak grows steadily and shows
   // in both, a transient (a V8 background task's buffers at that instant) in one.
   const end = (f) => Math.min(f(s[s.length - 2]), f(last));
-  // 2. Native heap in use: a leak of one 16-byte allocation per request (32 bytes with
-  // malloc's header) would add 2.4 MiB over 80 000 requests; the bound is half of that.
-  // Measured: +0.3..0.6 MiB (Node's and V8's own malloc use creeping up; the pure-Rust
-  // core alone: +0.05 MiB).
+  // 2. Native heap in use: a leak of one allocation per request (at least 32 bytes with
+  // malloc's header) would add 2.4 MiB over 80 000 requests; the bound is 24 bytes per
+  // request (1.8 MiB). Measured: +0.3..0.8 MiB, V8's and Node's own malloc use creeping
+  // up (the same with 13-byte bodies only, i.e. without lent chunks; the pure-Rust core
+  // doing this loop: +0.05 MiB, and no more after 400 000 requests).
   if (native.mallocStats() !== null) {
-    const bound = (measured * 16) / MIB;
+    const bound = (measured * 24) / MIB;
     const grew = (end((x) => x.mallocInUse) - first.mallocInUse) / MIB;
     assert.ok(grew < bound, `native heap in use grew ${grew.toFixed(2)} MiB over ${measured} requests (bound ${bound.toFixed(2)})`);
   }
@@ -117,11 +118,17 @@ test(`memory stays flat over ${N} requests`, async () => {
   const heapGrew = (last.heapUsed - first.heapUsed) / MIB;
   assert.ok(heapGrew < 1, `JS heap grew ${heapGrew.toFixed(2)} MiB over ${measured} requests`);
   // 4. What the process holds outside V8's heap (RSS after malloc_trim, minus V8's heap
-  // pages) grows less than 4 MiB over the 80 000 requests (50 bytes per request; a leaked
-  // 64 KiB read buffer per 1300 requests would exceed it). Measured: +1.6..2.3 MiB, the
-  // malloc creep above plus partly used pages malloc_trim cannot return.
+  // pages) has reached its plateau: over the last 40 000 requests it rises less than
+  // 2 MiB above the highest sample of the four batches before (50 bytes per request; a
+  // leaked 64 KiB read buffer per 1300 requests would exceed it), and less than 8 MiB
+  // over all 80 000 (the plateau is not quite reached after the warm-up). Measured:
+  // +0.1..1.0 MiB and +1.6..4.9 MiB (the malloc creep above, plus pages malloc_trim
+  // cannot return while the allocator's free lists still grow).
+  const early = Math.max(...s.slice(1, batches / 2 + 1).map((x) => x.native));
+  const lateGrowth = (end((x) => x.native) - early) / MIB;
   const grew = (end((x) => x.native) - first.native) / MIB;
-  assert.ok(grew < 4, `RSS outside the V8 heap grew ${grew.toFixed(1)} MiB over ${measured} requests`);
+  assert.ok(lateGrowth < 2, `RSS outside the V8 heap still growing: +${lateGrowth.toFixed(1)} MiB over the last ${(batches / 2) * per} requests`);
+  assert.ok(grew < 8, `RSS outside the V8 heap grew ${grew.toFixed(1)} MiB over ${measured} requests`);
   // 5. Plain RSS stays bounded (high-water marks above included): under 192 MiB.
   const peak = Math.max(...s.map((x) => x.rss)) / MIB;
   assert.ok(peak < 192, `RSS peaked at ${peak.toFixed(1)} MiB`);
