@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -50,6 +50,78 @@ const EXTERNAL_MIN: usize = 4096;
 
 /// `release_many` flag: cancel the request first.
 const REL_CANCEL: u32 = 2;
+
+/// Process-wide counts of live native objects, for the garbage-collection tests (see
+/// [`live_objects`]): each is incremented when the object is made and decremented by its
+/// `Drop`, so a count that does not return to zero is native state that was not freed.
+struct LiveCount(AtomicI64);
+
+impl LiveCount {
+    const fn new() -> LiveCount {
+        LiveCount(AtomicI64::new(0))
+    }
+    fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    fn dec(&self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+    fn get(&self) -> f64 {
+        self.0.load(Ordering::Relaxed) as f64
+    }
+}
+
+/// `NativeClient` objects (freed when V8 collects the JS wrapper).
+static LIVE_NATIVE_CLIENTS: LiveCount = LiveCount::new();
+/// Core `Client`s (freed when their runtime has shut down, after close or collection).
+static LIVE_CORE_CLIENTS: LiveCount = LiveCount::new();
+/// Request sinks held by the core (freed when the core forgets the request).
+static LIVE_SINKS: LiveCount = LiveCount::new();
+/// Body chunks lent to JS as external buffers (freed by the buffer's finalizer), and
+/// their bytes.
+static LIVE_EXTERNAL: LiveCount = LiveCount::new();
+static LIVE_EXTERNAL_BYTES: AtomicI64 = AtomicI64::new(0);
+
+/// A core client counted in [`LIVE_CORE_CLIENTS`] until it is dropped.
+struct CountedClient(Client);
+
+impl CountedClient {
+    fn new(c: Client) -> CountedClient {
+        LIVE_CORE_CLIENTS.inc();
+        CountedClient(c)
+    }
+}
+
+impl Drop for CountedClient {
+    fn drop(&mut self) {
+        LIVE_CORE_CLIENTS.dec();
+    }
+}
+
+impl std::ops::Deref for CountedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.0
+    }
+}
+
+/// A body chunk lent to JS, counted in [`LIVE_EXTERNAL`] until the finalizer drops it.
+struct LentChunk(Bytes);
+
+impl LentChunk {
+    fn new(b: Bytes) -> LentChunk {
+        LIVE_EXTERNAL.inc();
+        LIVE_EXTERNAL_BYTES.fetch_add(b.len() as i64, Ordering::Relaxed);
+        LentChunk(b)
+    }
+}
+
+impl Drop for LentChunk {
+    fn drop(&mut self) {
+        LIVE_EXTERNAL.dec();
+        LIVE_EXTERNAL_BYTES.fetch_sub(self.0.len() as i64, Ordering::Relaxed);
+    }
+}
 
 enum Ev {
     Resp(u32, ResponseEvent),
@@ -100,6 +172,19 @@ impl Shared {
 struct JsSink {
     id: u32,
     shared: Arc<Shared>,
+}
+
+impl JsSink {
+    fn new(id: u32, shared: Arc<Shared>) -> JsSink {
+        LIVE_SINKS.inc();
+        JsSink { id, shared }
+    }
+}
+
+impl Drop for JsSink {
+    fn drop(&mut self) {
+        LIVE_SINKS.dec();
+    }
 }
 
 impl EventSink for JsSink {
@@ -364,7 +449,7 @@ struct Local {
 /// The native client (internal; wrapped by lib/client.js).
 #[napi]
 pub struct NativeClient {
-    client: Option<Client>,
+    client: Option<CountedClient>,
     shared: Arc<Shared>,
     tsfn: Option<ThreadsafeFunction<(), ErrorStrategy::Fatal>>,
     local: Arc<Mutex<Local>>,
@@ -403,7 +488,9 @@ fn data_buffer(env: &Env, q: &Queue, data: Bytes) -> napi::Result<JsUnknown> {
     q.counters.external_buffers.fetch_add(1, Ordering::Relaxed);
     let len = data.len();
     let ptr = data.as_ptr() as *mut u8;
-    // SAFETY: `ptr..ptr+len` stays valid while `data` lives; the finalizer drops `data`
+    let data = LentChunk::new(data);
+    // SAFETY: `ptr..ptr+len` stays valid while `data` lives (moving the `Bytes` into
+    // `LentChunk` does not move the bytes); the finalizer drops `data`
     // only when V8 frees the buffer. The range belongs to this chunk alone (chunks are
     // disjoint `split_to` slices of the read buffer) and no Rust code reads it after this
     // point, so JS writes into the buffer cannot be observed by or race with Rust. The
@@ -529,7 +616,8 @@ impl NativeClient {
     /// Starts a client; `callback(batch)` receives drained event batches on the JS thread.
     #[napi(constructor)]
     pub fn new(env: Env, config: NativeConfig, callback: JsFunction) -> napi::Result<Self> {
-        let client = Client::with_config(to_config(&config)?).map_err(napi_err)?;
+        let client =
+            CountedClient::new(Client::with_config(to_config(&config)?).map_err(napi_err)?);
         let queue = Arc::new(Queue::default());
         let local = Arc::new(Mutex::new(Local::default()));
         let (q, l) = (queue.clone(), local.clone());
@@ -540,6 +628,7 @@ impl NativeClient {
         // Idle clients do not keep the process alive; JS refs the function while requests
         // are in flight (see set_ref).
         tsfn.unref(&env)?;
+        LIVE_NATIVE_CLIENTS.inc();
         Ok(NativeClient {
             client: Some(client),
             shared: Arc::new(Shared {
@@ -570,10 +659,7 @@ impl NativeClient {
             .counters
             .submitted
             .fetch_add(1, Ordering::Relaxed);
-        let mut sink = JsSink {
-            id,
-            shared: self.shared.clone(),
-        };
+        let mut sink = JsSink::new(id, self.shared.clone());
         let Some(client) = self.client.as_ref() else {
             sink.on_event(ResponseEvent::Error(Error::new(
                 ErrorKind::Closed,
@@ -860,6 +946,7 @@ impl NativeClient {
 
 impl Drop for NativeClient {
     fn drop(&mut self) {
+        LIVE_NATIVE_CLIENTS.dec();
         // Collected without close(): close in the background (joining the runtime thread
         // must not block the JS thread, which may be running a GC finalizer).
         if let Some(client) = self.client.take() {
@@ -877,6 +964,80 @@ pub fn error_kinds() -> HashMap<String, u32> {
         .filter_map(ErrorKind::from_code)
         .map(|k| (k.name().to_owned(), k.code()))
         .collect()
+}
+
+/// Live native objects in this process (for the garbage-collection tests): `[nativeClients,
+/// coreClients, sinks, externalBuffers, externalBytes]`. A core client counts until its
+/// runtime has shut down; a sink until the core has forgotten its request; an external
+/// buffer until V8 has finalized it.
+#[napi]
+pub fn live_objects() -> Vec<f64> {
+    vec![
+        LIVE_NATIVE_CLIENTS.get(),
+        LIVE_CORE_CLIENTS.get(),
+        LIVE_SINKS.get(),
+        LIVE_EXTERNAL.get(),
+        LIVE_EXTERNAL_BYTES.load(Ordering::Relaxed) as f64,
+    ]
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod glibc {
+    /// glibc's `struct mallinfo2` (glibc >= 2.33).
+    #[repr(C)]
+    #[derive(Default)]
+    pub struct MallInfo2 {
+        pub arena: usize,
+        pub ordblks: usize,
+        pub smblks: usize,
+        pub hblks: usize,
+        pub hblkhd: usize,
+        pub usmblks: usize,
+        pub fsmblks: usize,
+        pub uordblks: usize,
+        pub fordblks: usize,
+        pub keepcost: usize,
+    }
+    extern "C" {
+        pub fn mallinfo2() -> MallInfo2;
+        pub fn malloc_trim(pad: usize) -> i32;
+    }
+}
+
+/// The C allocator's totals for the whole process (Node's own and this addon's `malloc`
+/// heap; not V8's JS heap), glibc only, else `null`: `[inUse, free, mmapped]` in bytes.
+/// `inUse` (allocated and not freed, including mmapped blocks) is what a leak makes grow;
+/// `free` is memory the allocator keeps for reuse (fragmentation, arena high-water marks).
+#[napi]
+pub fn malloc_stats() -> Option<Vec<f64>> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, returns a plain struct by value and is
+        // thread-safe (it locks each arena while reading it); glibc 2.33+ has it (the
+        // addon is built and run against the machine's glibc).
+        let m = unsafe { glibc::mallinfo2() };
+        Some(vec![
+            (m.uordblks + m.hblkhd) as f64,
+            m.fordblks as f64,
+            m.hblkhd as f64,
+        ])
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
+
+/// Returns free allocator memory to the system (glibc `malloc_trim(0)`); `false` when
+/// nothing was returned or the platform has no such call. For memory tests only.
+#[napi]
+pub fn malloc_trim() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only releases free pages of the allocator's own arenas
+        // (it locks each one); no pointer is passed.
+        unsafe { glibc::malloc_trim(0) != 0 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
 }
 
 /// The core crate's version.

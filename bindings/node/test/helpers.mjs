@@ -2,6 +2,7 @@
 // a scripted raw HTTP/2 server for error cases, and GC helpers.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,6 +150,31 @@ export async function fullGc() {
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The addon itself (lib/native.js), for its test-only counters. */
+export const native = createRequire(import.meta.url)('../lib/native.js');
+
+/**
+ * Live native objects in this process, counted by their Rust constructors and `Drop`s:
+ * NativeClient wrappers, core clients (until their runtime has shut down), request sinks
+ * held by the core (until it forgets the request) and body chunks lent to JS as external
+ * buffers (until V8 finalizes them).
+ */
+export function liveObjects() {
+  const [nativeClients, coreClients, sinks, externalBuffers, externalBytes] = native.liveObjects();
+  return { nativeClients, coreClients, sinks, externalBuffers, externalBytes };
+}
+
+/** Runs full GCs until `cond()` holds or `ms` pass; returns whether it held. */
+export async function gcUntil(cond, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    await fullGc();
+    if (cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

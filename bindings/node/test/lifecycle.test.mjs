@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../index.mjs';
-import { fullGc, pkgRoot, startTestServer } from './helpers.mjs';
+import { fullGc, gcUntil, liveObjects, pkgRoot, startTestServer } from './helpers.mjs';
 
 let server;
 before(async () => {
@@ -107,6 +107,7 @@ function threads() {
 
 describe('garbage collection', () => {
   test('responses dropped mid-stream are cancelled and freed', async () => {
+    const base = liveObjects();
     // Unread responses hold their stream window (backpressure): room for 20 on one connection.
     const client = new Client({ connectionWindowSize: 64 << 20, adaptiveWindow: false });
     // (in an inner function: a suspended async frame may keep its last locals alive)
@@ -117,34 +118,69 @@ describe('garbage collection', () => {
       }
     })();
     assert.ok(client.stats().inFlight > 0);
-    const end = Date.now() + 5000;
-    while (Date.now() < end && (client.stats().inFlight > 0 || client.stats().native.liveHandles > 0)) {
-      await fullGc();
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    assert.ok(liveObjects().sinks >= base.sinks + 20, 'the core holds the 20 unfinished requests');
+    // Every native trace of the dropped responses goes: the JS request state, the
+    // binding's handles, the core's streams and sinks, and the lent body chunks.
+    const freed = () => {
+      const st = client.stats();
+      const lo = liveObjects();
+      return (
+        st.inFlight === 0 &&
+        st.native.liveHandles === 0 &&
+        st.pool.openStreams === 0 &&
+        lo.sinks === base.sinks &&
+        lo.externalBuffers === base.externalBuffers
+      );
+    };
+    const ok = await gcUntil(freed);
     const st = client.stats();
-    assert.equal(st.inFlight, 0);
-    assert.equal(st.native.liveHandles, 0);
+    assert.ok(ok, `not freed: ${JSON.stringify({ inFlight: st.inFlight, native: st.native, openStreams: st.pool.openStreams, live: liveObjects(), base })}`);
     assert.ok(st.native.bytesReceived < 20 * (50 << 20), 'streams stopped early');
     await client.close();
   });
 
   test('responses never read are freed', async () => {
+    const base = liveObjects();
     const client = new Client();
     await Promise.all(Array.from({ length: 100 }, () => client.request(`${server.url}/bytes/100000`)));
-    const end = Date.now() + 5000;
-    while (Date.now() < end && client.stats().native.liveHandles > 0) {
-      await fullGc();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal(client.stats().native.liveHandles, 0);
+    const ok = await gcUntil(
+      () =>
+        client.stats().native.liveHandles === 0 &&
+        liveObjects().sinks === base.sinks &&
+        liveObjects().externalBuffers === base.externalBuffers,
+    );
+    assert.ok(ok, `not freed: ${JSON.stringify({ native: client.stats().native, live: liveObjects(), base })}`);
     await client.close();
   });
 
-  test('clients dropped without close() are closed (runtime threads end)', async () => {
+  test('a body chunk lent to JS is freed when its buffer is collected', async () => {
+    const client = new Client();
+    const base = liveObjects();
+    // (read in an inner function: a suspended async frame may keep its last locals alive)
+    let kept = await (async () => {
+      const chunks = [];
+      const res = await client.request(`${server.url}/bytes/${1 << 20}`);
+      for await (const c of res.body) chunks.push(c);
+      return chunks;
+    })();
+    assert.equal(kept.reduce((n, c) => n + c.length, 0), 1 << 20);
+    const held = liveObjects();
+    assert.ok(held.externalBuffers > base.externalBuffers, 'chunks >= 4 KiB are lent, not copied');
+    assert.ok(held.externalBytes - base.externalBytes >= 512 << 10, `${held.externalBytes - base.externalBytes} bytes lent`);
+    await fullGc();
+    assert.ok(liveObjects().externalBuffers > base.externalBuffers, 'still referenced: not freed');
+    kept = null;
+    const ok = await gcUntil(() => liveObjects().externalBuffers === base.externalBuffers);
+    assert.ok(ok, `lent chunks not freed: ${JSON.stringify(liveObjects())}`);
+    assert.equal(liveObjects().externalBytes, base.externalBytes);
+    await client.close();
+  });
+
+  test('clients dropped without close() are closed (runtime threads end, native state freed)', async () => {
     await fullGc();
     await new Promise((r) => setTimeout(r, 200));
     const base = threads();
+    const live0 = liveObjects();
     await (async () => {
       for (let i = 0; i < 10; i++) {
         const c = new Client();
@@ -153,12 +189,37 @@ describe('garbage collection', () => {
       }
     })();
     assert.ok(threads() >= base + 10, `${threads()} threads with 10 clients (base ${base})`);
-    const end = Date.now() + 10000;
-    while (Date.now() < end && threads() > base) {
-      await fullGc();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(threads() <= base, `threads back to ${threads()} (base ${base})`);
+    const live1 = liveObjects();
+    assert.equal(live1.nativeClients, live0.nativeClients + 10);
+    assert.equal(live1.coreClients, live0.coreClients + 10);
+    assert.ok(live1.sinks >= live0.sinks + 10);
+    const ok = await gcUntil(() => {
+      const lo = liveObjects();
+      return (
+        threads() <= base &&
+        lo.nativeClients === live0.nativeClients &&
+        lo.coreClients === live0.coreClients &&
+        lo.sinks === live0.sinks &&
+        lo.externalBuffers === live0.externalBuffers
+      );
+    }, 10000);
+    assert.ok(ok, `threads ${threads()} (base ${base}); live ${JSON.stringify(liveObjects())} (base ${JSON.stringify(live0)})`);
+  });
+
+  test('a closed client frees its core at once and its wrapper when collected', async () => {
+    await fullGc();
+    const live0 = liveObjects();
+    await (async () => {
+      const c = new Client();
+      await (await c.request(`${server.url}/hello`)).text();
+      assert.equal(liveObjects().coreClients, live0.coreClients + 1);
+      await c.close();
+      // close() resolves after the core has shut down and dropped its sinks.
+      assert.equal(liveObjects().coreClients, live0.coreClients);
+      assert.equal(liveObjects().sinks, live0.sinks);
+    })();
+    const ok = await gcUntil(() => liveObjects().nativeClients === live0.nativeClients);
+    assert.ok(ok, `NativeClient not collected: ${JSON.stringify(liveObjects())} (base ${JSON.stringify(live0)})`);
   });
 });
 
