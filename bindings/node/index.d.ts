@@ -55,6 +55,12 @@ export interface ClientOptions {
   maxResetStreamsRemembered?: number;
   /** Send RFC 7540 priorities (weight) and schedule DATA by weight (default false). */
   rfc7540Priorities?: boolean;
+  /** RFC 9218 urgency (0..7) of requests that set no priority (default 3). */
+  defaultUrgency?: number;
+  /** RFC 9218 incremental flag of requests that set no priority (default false). */
+  defaultIncremental?: boolean;
+  /** RFC 7540 weight (1..256) of requests that set no priority, sent with rfc7540Priorities (default 16). */
+  defaultWeight?: number;
   /** An unanswered PING after this long stops new requests to the connection, ms (default 10000). */
   pingSoftTimeout?: number;
   /** Response bytes buffered before connection credit waits for consumption (default 128 MiB). */

@@ -160,6 +160,9 @@ pub struct NativeConfig {
     pub write_high_water: Option<u32>,
     pub max_reset_streams_remembered: Option<u32>,
     pub rfc7540_priorities: Option<bool>,
+    pub default_urgency: Option<u32>,
+    pub default_incremental: Option<bool>,
+    pub default_weight: Option<u32>,
     pub ping_soft_timeout: Option<f64>,
     pub max_buffered_per_connection: Option<f64>,
     pub pool_max_connections_per_origin: Option<u32>,
@@ -258,6 +261,16 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
     );
     if let Some(v) = o.ping_soft_timeout {
         c.ping_soft_timeout = ms(v);
+    }
+    // Range-checked by lib/options.js; clamped so the core's check sees an out-of-range value.
+    if let Some(v) = o.default_urgency {
+        c.default_priority.urgency = v.min(255) as u8;
+    }
+    if let Some(v) = o.default_incremental {
+        c.default_priority.incremental = v;
+    }
+    if let Some(v) = o.default_weight {
+        c.default_priority.weight = v.min(u16::MAX as u32) as u16;
     }
     let pool = &mut c.pool;
     if let Some(v) = o.pool_max_connections_per_origin {

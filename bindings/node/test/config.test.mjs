@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -75,5 +76,36 @@ test('https with a custom CA; unknown CA refused', async () => {
     await trusting.close();
     await plain.close();
     server.close();
+  }
+});
+
+test('default priority options are accepted and range-checked', async () => {
+  const server = await startTestServer();
+  const client = new Client({ defaultUrgency: 1, defaultIncremental: true, defaultWeight: 200 });
+  try {
+    const res = await client.request(`${server.url}/hello`);
+    assert.equal(await res.text(), 'Hello, world!');
+  } finally {
+    await client.close();
+    server.close();
+  }
+  assert.throws(() => new Client({ defaultUrgency: 8 }), (e) => e instanceof InvalidArgumentError && /defaultUrgency/.test(e.message));
+  assert.throws(() => new Client({ defaultWeight: 0 }), (e) => e instanceof InvalidArgumentError && /defaultWeight/.test(e.message));
+  assert.throws(() => new Client({ defaultIncremental: 1 }), (e) => e instanceof InvalidArgumentError && /defaultIncremental/.test(e.message));
+});
+
+test('every setting of docs/CONFIG.md is a client option', () => {
+  // The table is generated from the core's settings registry; column 8 is the Node name.
+  const documented = new Set();
+  for (const line of fs.readFileSync(path.join(repoRoot, 'docs', 'CONFIG.md'), 'utf8').split('\n')) {
+    const cells = line.trim().replace(/^\||\|$/g, '').split(' | ').map((c) => c.trim());
+    if (line.startsWith('| `') && cells.length === 9) documented.add(cells[7].split('`')[1]);
+  }
+  assert.ok(documented.size > 50, `${documented.size}`);
+  const { CLIENT_OPTION_KEYS } = createRequire(import.meta.url)('../lib/options.js');
+  assert.deepEqual([...documented].sort(), [...CLIENT_OPTION_KEYS].sort());
+  for (const key of documented) {
+    // An unknown key throws "is not a client option"; a known one at worst a value error.
+    assert.throws(() => new Client({ [key]: Symbol('x') }), (e) => e instanceof InvalidArgumentError && !/is not a client option/.test(e.message) && e.message.includes(key), key);
   }
 });

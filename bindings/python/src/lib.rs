@@ -655,6 +655,9 @@ const SETTINGS: &[&str] = &[
     "write_high_water",
     "max_reset_streams_remembered",
     "rfc7540_priorities",
+    "default_urgency",
+    "default_incremental",
+    "default_weight",
     "ping_soft_timeout",
     "max_buffered_per_connection",
     "pool_max_connections_per_origin",
@@ -732,6 +735,9 @@ fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<
                     p.max_reset_streams_remembered = setting(k, &v, INT)?
                 }
                 "rfc7540_priorities" => p.rfc7540_priorities = setting(k, &v, "a bool")?,
+                "default_urgency" => c.default_priority.urgency = setting(k, &v, INT)?,
+                "default_incremental" => c.default_priority.incremental = setting(k, &v, "a bool")?,
+                "default_weight" => c.default_priority.weight = setting(k, &v, INT)?,
                 "ping_soft_timeout" => c.ping_soft_timeout = seconds(k, &v)?,
                 "max_buffered_per_connection" => {
                     p.max_buffered_per_connection = setting(k, &v, INT)?
@@ -832,6 +838,9 @@ fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         p.max_reset_streams_remembered,
     )?;
     d.set_item("rfc7540_priorities", p.rfc7540_priorities)?;
+    d.set_item("default_urgency", c.default_priority.urgency)?;
+    d.set_item("default_incremental", c.default_priority.incremental)?;
+    d.set_item("default_weight", c.default_priority.weight)?;
     d.set_item("ping_soft_timeout", c.ping_soft_timeout.as_secs_f64())?;
     d.set_item("max_buffered_per_connection", p.max_buffered_per_connection)?;
     let pool = &c.pool;

@@ -139,3 +139,26 @@ def test_stats_include_the_pool(testserver: str) -> None:
         (conn,) = s["connections"]
         assert conn["origin"].startswith("http://127.0.0.1:") and conn["open_streams"] == 0
         assert set(s["connections_closed"]) >= {"goaway", "io", "idle", "evicted"}
+
+
+def test_default_priority_settings(testserver: str) -> None:
+    d = h2o_client.default_settings()
+    assert (d["default_urgency"], d["default_incremental"], d["default_weight"]) == (3, False, 16)
+    with h2o_client.Client(default_urgency=1, default_incremental=True, default_weight=200) as c:
+        assert c.get(testserver + "/hello").content == b"Hello, world!"
+    with pytest.raises(h2o_client.InvalidArgument, match="default_urgency.*0..=7"):
+        h2o_client.Client(default_urgency=8)
+    with pytest.raises(h2o_client.InvalidArgument, match="default_weight"):
+        h2o_client.Client(default_weight=0)
+
+
+def test_every_documented_setting_is_a_keyword_argument() -> None:
+    """docs/CONFIG.md (generated from the core's registry) lists each setting's Python name:
+    the binding accepts exactly those."""
+    documented = set()
+    for line in (ROOT / "docs" / "CONFIG.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| `") and len(cells) == 9:
+            documented.add(cells[6].split("`")[1])
+    assert len(documented) > 50
+    assert documented == set(h2o_client.default_settings())
