@@ -890,6 +890,17 @@ h2o_result h2o_config_set_send_buffer_size(struct h2o_config_t *config, size_t v
 h2o_result h2o_config_set_write_high_water(struct h2o_config_t *config, size_t value);
 
 /**
+ * Room made in the read buffer before each socket read (the most one read takes in).
+ *
+ * Default 65536. Range 1024..=67108864. JSON/env key `read_buffer_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_read_buffer_size(struct h2o_config_t *config, size_t value);
+
+/**
  * Reset streams whose late frames are dropped silently (bounded memory).
  *
  * Default 1024. Range 0..=2^64-1. JSON/env key `max_reset_streams_remembered`.

@@ -51,6 +51,8 @@ export interface ClientOptions {
   sendBufferSize?: number;
   /** DATA bytes written per flush (default 256 KiB). */
   writeHighWater?: number;
+  /** Room made in the read buffer before each socket read, bytes (default 64 KiB; 1024..64 MiB). */
+  readBufferSize?: number;
   /** Reset streams whose late frames are silently dropped (default 1024). */
   maxResetStreamsRemembered?: number;
   /** Send RFC 7540 priorities (weight) and schedule DATA by weight (default false). */

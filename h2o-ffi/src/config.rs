@@ -593,6 +593,25 @@ pub extern "C" fn h2o_config_set_write_high_water(
     ))
 }
 
+/// Room made in the read buffer before each socket read (the most one read takes in).
+///
+/// Default 65536. Range 1024..=67108864. JSON/env key `read_buffer_size`.
+///
+/// Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+/// `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+/// names the setting and the range).
+#[no_mangle]
+pub extern "C" fn h2o_config_set_read_buffer_size(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set_value(
+        config,
+        "read_buffer_size",
+        SettingValue::Int(value as u64)
+    ))
+}
+
 /// Reset streams whose late frames are dropped silently (bounded memory).
 ///
 /// Default 1024. Range 0..=2^64-1. JSON/env key `max_reset_streams_remembered`.

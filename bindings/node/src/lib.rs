@@ -158,6 +158,7 @@ pub struct NativeConfig {
     pub max_pending_requests: Option<u32>,
     pub send_buffer_size: Option<u32>,
     pub write_high_water: Option<u32>,
+    pub read_buffer_size: Option<u32>,
     pub max_reset_streams_remembered: Option<u32>,
     pub rfc7540_priorities: Option<bool>,
     pub default_urgency: Option<u32>,
@@ -240,6 +241,7 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
         max_pending_requests,
         send_buffer_size,
         write_high_water,
+        read_buffer_size,
         max_reset_streams_remembered,
         rfc7540_priorities
     );

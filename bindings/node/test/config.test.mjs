@@ -30,6 +30,7 @@ test('pool, TLS and flood options are accepted and validated', async () => {
     tlsHandshakeTimeout: 5000,
     floodPingsPerSec: 100,
     floodLocalResetsPerSec: 1000,
+    readBufferSize: 2048,
   });
   try {
     const res = await client.request(`${server.url}/hello`);
@@ -89,6 +90,7 @@ test('default priority options are accepted and range-checked', async () => {
     await client.close();
     server.close();
   }
+  assert.throws(() => new Client({ readBufferSize: 100 }), (e) => e instanceof InvalidArgumentError && /readBufferSize/.test(e.message));
   assert.throws(() => new Client({ defaultUrgency: 8 }), (e) => e instanceof InvalidArgumentError && /defaultUrgency/.test(e.message));
   assert.throws(() => new Client({ defaultWeight: 0 }), (e) => e instanceof InvalidArgumentError && /defaultWeight/.test(e.message));
   assert.throws(() => new Client({ defaultIncremental: 1 }), (e) => e instanceof InvalidArgumentError && /defaultIncremental/.test(e.message));

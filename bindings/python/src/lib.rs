@@ -653,6 +653,7 @@ const SETTINGS: &[&str] = &[
     "max_pending_requests",
     "send_buffer_size",
     "write_high_water",
+    "read_buffer_size",
     "max_reset_streams_remembered",
     "rfc7540_priorities",
     "default_urgency",
@@ -731,6 +732,7 @@ fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<
                 "max_pending_requests" => p.max_pending_requests = setting(k, &v, INT)?,
                 "send_buffer_size" => p.send_buffer_size = setting(k, &v, INT)?,
                 "write_high_water" => p.write_high_water = setting(k, &v, INT)?,
+                "read_buffer_size" => p.read_buffer_size = setting(k, &v, INT)?,
                 "max_reset_streams_remembered" => {
                     p.max_reset_streams_remembered = setting(k, &v, INT)?
                 }
@@ -833,6 +835,7 @@ fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("max_pending_requests", p.max_pending_requests)?;
     d.set_item("send_buffer_size", p.send_buffer_size)?;
     d.set_item("write_high_water", p.write_high_water)?;
+    d.set_item("read_buffer_size", p.read_buffer_size)?;
     d.set_item(
         "max_reset_streams_remembered",
         p.max_reset_streams_remembered,

@@ -36,6 +36,7 @@ def test_all_settings_accepted(testserver: str) -> None:
         max_frame_size=32768,
         adaptive_window=False,
         rfc7540_priorities=True,
+        read_buffer_size=2048,
     ) as c:
         assert c.get(testserver + "/bytes/100000").content[:3] == b"\x00\x01\x02"
 

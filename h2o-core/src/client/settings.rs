@@ -619,6 +619,8 @@ pub static SETTINGS: &[Setting] = &[
         "Request body bytes buffered per stream before the writer waits."),
     int!("write_high_water", 1, USIZE, |c| c.proto.write_high_water,
         "DATA bytes put in the write buffer per flush."),
+    int!("read_buffer_size", 1024, 64u64 << 20, |c| c.proto.read_buffer_size,
+        "Room made in the read buffer before each socket read (the most one read takes in)."),
     int!("max_reset_streams_remembered", 0, USIZE, |c| c.proto.max_reset_streams_remembered,
         "Reset streams whose late frames are dropped silently (bounded memory)."),
     boolean!("rfc7540_priorities", |c| c.proto.rfc7540_priorities,

@@ -55,3 +55,33 @@ fn default_priority_applies_to_requests_without_one() {
         vec![Some("u=1, i".to_owned()), Some("u=5".to_owned()), None]
     );
 }
+
+/// Buffer sizes at the bottom of their ranges (1 KiB socket reads, 1-byte request body
+/// buffer, 1-byte write batches) still move whole bodies both ways, and a JSON config
+/// reaches the wire.
+#[test]
+fn smallest_buffer_sizes_still_transfer_whole_bodies() {
+    use h2o_e2e::{fetch, get, pattern_sha256};
+    use h2o_testsupport::TestServer;
+    let server = TestServer::start();
+    let cfg = Config::from_json_str(
+        r#"{"read_buffer_size": 1024, "send_buffer_size": 1, "write_high_water": 1}"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.proto.read_buffer_size, 1024);
+    let client = Client::with_config(cfg).unwrap();
+    let len = 3 << 20;
+    let f = get(&client, &server.url(&format!("/bytes/{len}"))).unwrap();
+    assert_eq!((f.status, f.len), (200, len));
+    assert_eq!(f.sha256, pattern_sha256(len));
+    let body = vec![7u8; 300_000];
+    let f = fetch(
+        &client,
+        Request::post(&server.url("/echo"))
+            .unwrap()
+            .body(body.clone()),
+    )
+    .unwrap();
+    assert_eq!(f.len, body.len() as u64);
+    client.close();
+}
