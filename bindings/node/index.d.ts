@@ -53,6 +53,11 @@ export interface ClientOptions {
   writeHighWater?: number;
   /** Room made in the read buffer before each socket read, bytes (default 64 KiB; 1024..64 MiB). */
   readBufferSize?: number;
+  /**
+   * Layer the JSON file named by H2O_CONFIG and then the H2O_<SETTING> environment variables
+   * over these options (docs/CONFIG.md); without it the environment is not read (default false).
+   */
+  fromEnv?: boolean;
   /** Reset streams whose late frames are silently dropped (default 1024). */
   maxResetStreamsRemembered?: number;
   /** Send RFC 7540 priorities (weight) and schedule DATA by weight (default false). */

@@ -64,6 +64,8 @@ const CLIENT = {
   floodEmptyFramesPerSec: ['int', 0, U32],
   floodLocalResetsPerSec: ['int', 0, U32],
   floodMaxControlBacklog: ['int', 0, U32],
+  // Not a setting: layer the H2O_CONFIG file and H2O_<SETTING> variables over the options.
+  fromEnv: ['bool'],
 };
 
 /** Options whose "none" (null/0) must reach the core explicitly (their default is a value). */

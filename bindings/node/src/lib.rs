@@ -194,6 +194,8 @@ pub struct NativeConfig {
     pub flood_empty_frames_per_sec: Option<u32>,
     pub flood_local_resets_per_sec: Option<u32>,
     pub flood_max_control_backlog: Option<u32>,
+    /// Layer the H2O_CONFIG file and H2O_<SETTING> variables over these options.
+    pub from_env: Option<bool>,
 }
 
 fn ms(v: f64) -> Duration {
@@ -341,6 +343,15 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
     }
     if let Some(v) = o.tls_handshake_timeout {
         t.handshake_timeout = ms(v);
+    }
+    if o.from_env.unwrap_or(false) {
+        // Code (these options) < H2O_CONFIG file < H2O_<SETTING> variables.
+        c = h2o_core::client::ConfigLoader::new(c).load().map_err(|e| {
+            napi_err(Error::new(
+                h2o_core::ErrorKind::InvalidArgument,
+                e.to_string(),
+            ))
+        })?;
     }
     Ok(c)
 }

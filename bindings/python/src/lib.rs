@@ -924,9 +924,20 @@ fn method(name: &str) -> Result<Method, CoreError> {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (config=None, asyncio=false))]
-    fn new(py: Python<'_>, config: Option<&Bound<'_, PyDict>>, asyncio: bool) -> PyResult<Self> {
-        let cfg = build_config(py, config)?;
+    #[pyo3(signature = (config=None, asyncio=false, from_env=false))]
+    fn new(
+        py: Python<'_>,
+        config: Option<&Bound<'_, PyDict>>,
+        asyncio: bool,
+        from_env: bool,
+    ) -> PyResult<Self> {
+        let mut cfg = build_config(py, config)?;
+        if from_env {
+            // Code (the keyword arguments) < H2O_CONFIG file < H2O_<SETTING> variables.
+            cfg = h2o_core::client::ConfigLoader::new(cfg)
+                .load()
+                .map_err(|e| invalid_argument(py, e.to_string()))?;
+        }
         let client = Client::with_config(cfg).map_err(|e| core_err(py, &e))?;
         let notifier = if asyncio {
             Some(Arc::new(Notifier::new().map_err(|e| {
