@@ -232,7 +232,7 @@ impl TlsConfig {
     /// configuration the client will use), so a missing or malformed file is reported here.
     pub fn validate(&self) -> Result<(), String> {
         if self.client_cert.is_some() != self.client_key.is_some() {
-            return Err("tls.client_cert and tls.client_key must be set together".into());
+            return Err("tls_client_cert and tls_client_key must be set together".into());
         }
         if self.handshake_timeout.is_zero() {
             return Err("tls.handshake_timeout must be positive".into());

@@ -1000,9 +1000,14 @@ impl Config {
         self.proto
             .validate()
             .map_err(|e| ConfigError::new(ConfigErrorKind::Invalid, None, e))?;
-        self.tls
-            .validate()
-            .map_err(|e| ConfigError::new(ConfigErrorKind::Invalid, Some("tls_ca_file"), e))
+        self.tls.validate().map_err(|e| {
+            // TLS file errors start with the setting's key ("tls_ca_file /path: ...").
+            let key = SETTINGS
+                .iter()
+                .map(|s| s.key)
+                .find(|k| k.starts_with("tls_") && e.starts_with(k));
+            ConfigError::new(ConfigErrorKind::Invalid, key, e)
+        })
     }
 
     /// Every setting as a flat JSON object (durations in milliseconds): what
@@ -1460,6 +1465,12 @@ mod tests {
         assert_eq!(e.key(), Some("pool_backoff_max_ms"));
         let e = Config::from_json_str(r#"{"tls_client_key": "/k.pem"}"#).unwrap_err();
         assert_eq!(e.key(), Some("tls_client_cert"));
+        let e = Config::from_json_str(r#"{"tls_ca_file": "/nonexistent/ca.pem"}"#).unwrap_err();
+        assert_eq!(e.key(), Some("tls_ca_file"));
+        assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+        let e =
+            Config::from_json_str(r#"{"tls_crl_files": ["/nonexistent/crl.pem"]}"#).unwrap_err();
+        assert_eq!(e.key(), Some("tls_crl_files"));
         let mut c = Config {
             runtime_threads: 0,
             ..Config::default()
