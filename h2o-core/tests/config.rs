@@ -122,3 +122,19 @@ fn from_env_reads_the_process_environment() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Every setting has the C function the docs table names, declared in include/h2o.h.
+#[test]
+fn every_setting_has_its_c_setter_in_the_header() {
+    let header =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/h2o.h"))
+            .expect("include/h2o.h");
+    for s in settings::SETTINGS {
+        let name = settings::c_setter(s).trim_matches('`').to_owned();
+        assert!(
+            header.contains(&format!(" {name}(struct h2o_config_t *config")),
+            "{} has no {name} in include/h2o.h",
+            s.key
+        );
+    }
+}
