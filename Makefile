@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
-	examples examples-run install install-check uninstall c-bench bench-tools \
+	examples examples-run install install-check uninstall c-bench bench-tools docs \
 	python-venv python-build python-test python-bench node-test
 
 all: build
@@ -19,6 +19,11 @@ release:
 demo:
 	$(CARGO) build --release -p h2o-cli -p h2o-testserver
 	./scripts/demo.sh
+
+## docs: regenerate the settings table of docs/CONFIG.md from the core's settings registry
+## (`make unit` fails while it is stale).
+docs:
+	UPDATE_DOCS=1 $(CARGO) test -p h2o-core --test config docs_table_is_current
 
 ## deps: install what the tests need (system packages and cargo tools). Idempotent.
 deps:

@@ -43,6 +43,18 @@
 #define H2O_DATA_PAUSE 1
 
 /**
+ * `h2o_config_set_pool_overflow`: requests wait for a free stream on an existing
+ * connection (the default).
+ */
+#define H2O_POOL_OVERFLOW_QUEUE 0
+
+/**
+ * `h2o_config_set_pool_overflow`: open another connection, up to
+ * `pool_max_connections_per_origin`.
+ */
+#define H2O_POOL_OVERFLOW_OPEN_MORE 1
+
+/**
  * The result of every fallible call and the outcome of every request.
  *
  * The numbers are stable: `H2O_RESULT_OK` is 0; 1..=19 are the core's error kinds
@@ -573,155 +585,682 @@ h2o_result h2o_config_new(struct h2o_config_t **out);
 void h2o_config_free(struct h2o_config_t *config);
 
 /**
- * Checks every setting. Returns `H2O_RESULT_INVALID_ARGUMENT` and sets
- * `h2o_last_error_message()` (naming the setting) when one is out of range.
+ * Checks every setting and the rules between them (e.g. `pool_backoff_max_ms` at least
+ * `pool_backoff_base_ms`, `tls_client_cert` with `tls_client_key`), and loads the TLS files
+ * configured. Returns `H2O_RESULT_INVALID_ARGUMENT` and sets `h2o_last_error_message()`
+ * (naming the setting) on the first problem; `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
  */
 h2o_result h2o_config_validate(const struct h2o_config_t *config);
 
 /**
- * SETTINGS_HEADER_TABLE_SIZE advertised to the server (default 4096).
+ * Threads of the library's own runtime; with 1, every callback runs on one thread.
  *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_header_table_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * Upper bound on the HPACK dynamic table our encoder uses (default 4096).
+ * Default 1. Range 1..=64. JSON/env key `runtime_threads`.
  *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_encoder_table_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * SETTINGS_MAX_CONCURRENT_STREAMS advertised (server-initiated streams; default 100).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_concurrent_streams(struct h2o_config_t *config, uint32_t value);
-
-/**
- * SETTINGS_INITIAL_WINDOW_SIZE: receive window of each stream (default 1 MiB,
- * at most 2^31-1).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_initial_window_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * Receive window of the whole connection (default 8 MiB; 65535..=2^31-1).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_connection_window_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * SETTINGS_MAX_FRAME_SIZE accepted (default 16384; 16384..=16777215).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_frame_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * SETTINGS_MAX_HEADER_LIST_SIZE accepted (default 256 KiB; at least 1024).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_header_list_size(struct h2o_config_t *config, uint32_t value);
-
-/**
- * CONTINUATION frames accepted per header block; 0 (default) derives it from the
- * header list and frame sizes.
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_continuation_frames(struct h2o_config_t *config, uint32_t value);
-
-/**
- * Grow receive windows from the measured bandwidth-delay product (default true).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_adaptive_window(struct h2o_config_t *config, bool value);
-
-/**
- * Cap for adaptive windows (default 32 MiB; at most 2^31-1).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_adaptive_window(struct h2o_config_t *config, uint32_t value);
-
-/**
- * Requests waiting for a free stream beyond which submission fails with
- * `H2O_RESULT_LIMIT_EXCEEDED` (default 65536).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_pending_requests(struct h2o_config_t *config, size_t value);
-
-/**
- * Request body bytes buffered per stream before writers wait (default 256 KiB; > 0).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_send_buffer_size(struct h2o_config_t *config, size_t value);
-
-/**
- * DATA bytes written per flush (default 256 KiB; > 0).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_write_high_water(struct h2o_config_t *config, size_t value);
-
-/**
- * Reset streams whose late frames are dropped silently (default 1024).
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
- */
-h2o_result h2o_config_set_max_reset_streams_remembered(struct h2o_config_t *config, size_t value);
-
-/**
- * Threads of the library's runtime (default 1; 1..=64). With 1, every callback runs
- * on one thread, in order across requests.
- *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
  */
 h2o_result h2o_config_set_runtime_threads(struct h2o_config_t *config, size_t value);
 
 /**
- * Transparent retries of requests the server provably did not process (default 3).
+ * Transparent retries of requests the server provably did not process (GOAWAY, REFUSED_STREAM).
  *
- * Returns `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL. Ranges are checked by
- * `h2o_config_validate` / `h2o_client_new`.
+ * Default 3. Range 0..=255. JSON/env key `max_retries`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
  */
 h2o_result h2o_config_set_max_retries(struct h2o_config_t *config, uint8_t value);
 
 /**
+ * TCP connect deadline per attempt, DNS included (ConnectTimeout).
+ *
+ * Default 10000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `connect_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_connect_timeout_ms(struct h2o_config_t *config,
+                                             uint64_t ms);
+
+/**
+ * The server must acknowledge our SETTINGS within this (SettingsTimeout).
+ *
+ * Default 10000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `settings_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_settings_timeout_ms(struct h2o_config_t *config,
+                                              uint64_t ms);
+
+/**
+ * Default deadline for the response head after submission (HeadersTimeout).
+ *
+ * Default off. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `headers_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_headers_timeout_ms(struct h2o_config_t *config,
+                                             uint64_t ms);
+
+/**
+ * Default longest silence between response body chunks (IdleTimeout).
+ *
+ * Default off. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `idle_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_idle_timeout_ms(struct h2o_config_t *config,
+                                          uint64_t ms);
+
+/**
+ * Default deadline for a whole request (RequestTimeout).
+ *
+ * Default off. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `request_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_request_timeout_ms(struct h2o_config_t *config,
+                                             uint64_t ms);
+
+/**
+ * Send a PING after this long without hearing from the server.
+ *
+ * Default 30000 ms. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `keepalive_interval_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_keepalive_interval_ms(struct h2o_config_t *config,
+                                                uint64_t ms);
+
+/**
+ * An unanswered PING after this long closes the connection (PingTimeout).
+ *
+ * Default 20000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `ping_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_ping_timeout_ms(struct h2o_config_t *config,
+                                          uint64_t ms);
+
+/**
+ * An unanswered PING after this long stops new requests going to the connection.
+ *
+ * Default 10000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `ping_soft_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_ping_soft_timeout_ms(struct h2o_config_t *config,
+                                               uint64_t ms);
+
+/**
+ * RFC 9218 urgency of requests that set no priority (0 most urgent).
+ *
+ * Default 3. Range 0..=7. JSON/env key `default_urgency`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_default_urgency(struct h2o_config_t *config, uint8_t value);
+
+/**
+ * RFC 9218 incremental flag of requests that set no priority.
+ *
+ * Default false. JSON/env key `default_incremental`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_default_incremental(struct h2o_config_t *config, bool value);
+
+/**
+ * RFC 7540 weight of requests that set no priority (sent with rfc7540_priorities).
+ *
+ * Default 16. Range 1..=256. JSON/env key `default_weight`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_default_weight(struct h2o_config_t *config, uint16_t value);
+
+/**
+ * SETTINGS_HEADER_TABLE_SIZE we advertise (HPACK table the server may use).
+ *
+ * Default 4096. Range 0..=2^32-1. JSON/env key `header_table_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_header_table_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Upper bound on the HPACK dynamic table our encoder uses.
+ *
+ * Default 4096. Range 0..=2^32-1. JSON/env key `encoder_table_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_encoder_table_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * SETTINGS_MAX_CONCURRENT_STREAMS we advertise (server-initiated streams).
+ *
+ * Default 100. Range 0..=2^32-1. JSON/env key `max_concurrent_streams`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_concurrent_streams(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * SETTINGS_INITIAL_WINDOW_SIZE: receive window of each stream, bytes.
+ *
+ * Default 1048576. Range 0..=2^31-1. JSON/env key `initial_window_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_initial_window_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Receive window of the whole connection, bytes.
+ *
+ * Default 8388608. Range 65535..=2^31-1. JSON/env key `connection_window_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_connection_window_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * SETTINGS_MAX_FRAME_SIZE we accept.
+ *
+ * Default 16384. Range 16384..=16777215. JSON/env key `max_frame_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_frame_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * SETTINGS_MAX_HEADER_LIST_SIZE we accept (decoded bytes).
+ *
+ * Default 262144. Range 1024..=2^32-1. JSON/env key `max_header_list_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_header_list_size(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * CONTINUATION frames accepted per header block; 0 derives it from the sizes.
+ *
+ * Default 0. Range 0..=2^32-1. JSON/env key `max_continuation_frames`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_continuation_frames(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Grow the receive windows from the measured bandwidth-delay product.
+ *
+ * Default true. JSON/env key `adaptive_window`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_adaptive_window(struct h2o_config_t *config, bool value);
+
+/**
+ * Cap of the adaptive stream and connection windows, bytes.
+ *
+ * Default 33554432. Range 0..=2^31-1. JSON/env key `max_adaptive_window`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_adaptive_window(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Unconsumed response bytes up to which connection credit is returned on receipt.
+ *
+ * Default 134217728. Range 0..=2^64-1. JSON/env key `max_buffered_per_connection`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_buffered_per_connection(struct h2o_config_t *config, size_t value);
+
+/**
+ * Requests waiting for a stream slot beyond which submission fails (LimitExceeded).
+ *
+ * Default 65536. Range 0..=2^64-1. JSON/env key `max_pending_requests`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_pending_requests(struct h2o_config_t *config, size_t value);
+
+/**
+ * Request body bytes buffered per stream before the writer waits.
+ *
+ * Default 262144. Range 1..=2^64-1. JSON/env key `send_buffer_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_send_buffer_size(struct h2o_config_t *config, size_t value);
+
+/**
+ * DATA bytes put in the write buffer per flush.
+ *
+ * Default 262144. Range 1..=2^64-1. JSON/env key `write_high_water`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_write_high_water(struct h2o_config_t *config, size_t value);
+
+/**
+ * Room made in the read buffer before each socket read (the most one read takes in).
+ *
+ * Default 65536. Range 1024..=67108864. JSON/env key `read_buffer_size`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_read_buffer_size(struct h2o_config_t *config, size_t value);
+
+/**
+ * Reset streams whose late frames are dropped silently (bounded memory).
+ *
+ * Default 1024. Range 0..=2^64-1. JSON/env key `max_reset_streams_remembered`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_max_reset_streams_remembered(struct h2o_config_t *config, size_t value);
+
+/**
+ * Send RFC 7540 weights in HEADERS and schedule our DATA by weight.
+ *
+ * Default false. JSON/env key `rfc7540_priorities`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_rfc7540_priorities(struct h2o_config_t *config, bool value);
+
+/**
+ * SETTINGS frames per second from the server before ENHANCE_YOUR_CALM.
+ *
+ * Default 200. Range 0..=2^32-1. JSON/env key `flood_settings_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_settings_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * PING frames per second from the server before ENHANCE_YOUR_CALM.
+ *
+ * Default 2000. Range 0..=2^32-1. JSON/env key `flood_pings_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_pings_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * RST_STREAM frames per second from the server before ENHANCE_YOUR_CALM.
+ *
+ * Default 20000. Range 0..=2^32-1. JSON/env key `flood_resets_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_resets_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * WINDOW_UPDATE frames per second from the server before ENHANCE_YOUR_CALM.
+ *
+ * Default 200000. Range 0..=2^32-1. JSON/env key `flood_window_updates_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_window_updates_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Empty DATA/CONTINUATION and unknown frames per second before ENHANCE_YOUR_CALM.
+ *
+ * Default 2000. Range 0..=2^32-1. JSON/env key `flood_empty_frames_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_empty_frames_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * RST_STREAM frames per second we send (cancellations); beyond it new streams wait.
+ *
+ * Default 5000. Range 0..=2^32-1. JSON/env key `flood_local_resets_per_sec`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_local_resets_per_sec(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Unwritten control-frame bytes (peer not reading) before ENHANCE_YOUR_CALM.
+ *
+ * Default 1048576. Range 0..=2^64-1. JSON/env key `flood_max_control_backlog`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_flood_max_control_backlog(struct h2o_config_t *config, size_t value);
+
+/**
+ * Most connections to one origin.
+ *
+ * Default 8. Range 1..=2^64-1. JSON/env key `pool_max_connections_per_origin`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_max_connections_per_origin(struct h2o_config_t *config,
+                                                          size_t value);
+
+/**
+ * Most connections in total; beyond it the least recently used idle one closes.
+ *
+ * Default 256. Range 1..=2^64-1. JSON/env key `pool_max_connections_total`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_max_connections_total(struct h2o_config_t *config, size_t value);
+
+/**
+ * When every connection of an origin is at the server's stream limit:
+ * `H2O_POOL_OVERFLOW_QUEUE` (default) or `H2O_POOL_OVERFLOW_OPEN_MORE`.
+ * JSON/env key `pool_overflow` (`"queue"` / `"open_more"`).
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` for another value.
+ */
+h2o_result h2o_config_set_pool_overflow(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * A connection with no requests for this long is closed (GOAWAY).
+ *
+ * Default 90000 ms. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `pool_idle_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_idle_timeout_ms(struct h2o_config_t *config,
+                                               uint64_t ms);
+
+/**
+ * First backoff period once an origin's circuit opens.
+ *
+ * Default 100 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `pool_backoff_base_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_backoff_base_ms(struct h2o_config_t *config,
+                                               uint64_t ms);
+
+/**
+ * Longest backoff period (at least pool_backoff_base_ms).
+ *
+ * Default 10000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `pool_backoff_max_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_backoff_max_ms(struct h2o_config_t *config,
+                                              uint64_t ms);
+
+/**
+ * Consecutive failed connection attempts that open an origin's circuit.
+ *
+ * Default 3. Range 1..=2^32-1. JSON/env key `pool_breaker_threshold`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_breaker_threshold(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * A connection silent this long is checked with a PING before reuse.
+ *
+ * Default 30000 ms. Range 0 (off) or 1..=31536000000 (365 d). In milliseconds; 0 switches it off. JSON/env key `pool_check_after_idle_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_check_after_idle_ms(struct h2o_config_t *config,
+                                                   uint64_t ms);
+
+/**
+ * Retries one connection may cause before it drains and a fresh one takes over.
+ *
+ * Default 100. Range 0..=2^32-1. JSON/env key `pool_connection_retry_budget`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_pool_connection_retry_budget(struct h2o_config_t *config, uint32_t value);
+
+/**
+ * Also retry idempotent requests lost after sending (they may have been processed).
+ *
+ * Default false. JSON/env key `pool_retry_idempotent`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_pool_retry_idempotent(struct h2o_config_t *config, bool value);
+
+/**
+ * PEM file of extra trusted CA certificates.
+ *
+ * Default none. JSON/env key `tls_ca_file`.
+ *
+ * `path` is a NUL-terminated UTF-8 file name, copied; NULL or `""` means none. The file is
+ * read by `h2o_config_validate` / `h2o_client_new` (a missing or malformed file fails them
+ * with `H2O_RESULT_INVALID_ARGUMENT`).
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL; `H2O_RESULT_INVALID_UTF8`.
+ */
+h2o_result h2o_config_set_tls_ca_file(struct h2o_config_t *config, const char *path);
+
+/**
+ * Trust the system certificate store.
+ *
+ * Default true. JSON/env key `tls_use_system_roots`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_tls_use_system_roots(struct h2o_config_t *config, bool value);
+
+/**
+ * Client certificate chain (PEM) for mutual TLS; needs tls_client_key.
+ *
+ * Default none. JSON/env key `tls_client_cert`.
+ *
+ * `path` is a NUL-terminated UTF-8 file name, copied; NULL or `""` means none. The file is
+ * read by `h2o_config_validate` / `h2o_client_new` (a missing or malformed file fails them
+ * with `H2O_RESULT_INVALID_ARGUMENT`).
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL; `H2O_RESULT_INVALID_UTF8`.
+ */
+h2o_result h2o_config_set_tls_client_cert(struct h2o_config_t *config, const char *path);
+
+/**
+ * Private key (PEM) of tls_client_cert.
+ *
+ * Default none. JSON/env key `tls_client_key`.
+ *
+ * `path` is a NUL-terminated UTF-8 file name, copied; NULL or `""` means none. The file is
+ * read by `h2o_config_validate` / `h2o_client_new` (a missing or malformed file fails them
+ * with `H2O_RESULT_INVALID_ARGUMENT`).
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL; `H2O_RESULT_INVALID_UTF8`.
+ */
+h2o_result h2o_config_set_tls_client_key(struct h2o_config_t *config, const char *path);
+
+/**
+ * Adds an SPKI SHA-256 pin: base64 of the SHA-256 of the server certificate's
+ * SubjectPublicKeyInfo, optionally prefixed `sha256//` (curl's `--pinnedpubkey` form). With
+ * pins, the server key must match one of them (in addition to normal verification).
+ * JSON/env key `tls_pins` (a list).
+ *
+ * `pin` is a NUL-terminated string, only read.
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` or `pin` is NULL;
+ * `H2O_RESULT_INVALID_UTF8`; `H2O_RESULT_INVALID_ARGUMENT` if it is not the base64 of 32 bytes.
+ */
+h2o_result h2o_config_add_tls_pin(struct h2o_config_t *config, const char *pin);
+
+/**
+ * Removes every pin added with `h2o_config_add_tls_pin`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_clear_tls_pins(struct h2o_config_t *config);
+
+/**
+ * Adds a certificate revocation list (PEM or DER file), checked for every certificate of
+ * the server's chain. JSON/env key `tls_crl_files` (a list).
+ *
+ * `path` is a NUL-terminated UTF-8 file name, copied. The file is read by
+ * `h2o_config_validate` / `h2o_client_new` (a missing or malformed file fails them with
+ * `H2O_RESULT_INVALID_ARGUMENT`).
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` or `path` is NULL; `H2O_RESULT_INVALID_UTF8`.
+ */
+h2o_result h2o_config_add_tls_crl_file(struct h2o_config_t *config, const char *path);
+
+/**
+ * Removes every CRL added with `h2o_config_add_tls_crl_file`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_clear_tls_crl_files(struct h2o_config_t *config);
+
+/**
+ * DANGER: accept any server certificate (local testing only); pins still apply.
+ *
+ * Default false. JSON/env key `tls_danger_accept_invalid_certs`.
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL.
+ */
+h2o_result h2o_config_set_tls_danger_accept_invalid_certs(struct h2o_config_t *config, bool value);
+
+/**
+ * How long the TLS handshake may take after the TCP connect (ConnectTimeout).
+ *
+ * Default 10000 ms. Range 1..=31536000000 (365 d). In milliseconds; 0 is refused. JSON/env key `tls_handshake_timeout_ms`.
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_tls_handshake_timeout_ms(struct h2o_config_t *config,
+                                                   uint64_t ms);
+
+/**
+ * Sets any setting by its key (the JSON / `docs/CONFIG.md` name, e.g.
+ * `"pool_idle_timeout_ms"`) from text written as in an `H2O_<SETTING>` environment variable:
+ * decimal integers, `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`), milliseconds
+ * (`0`/`off` for optional durations), comma-separated lists, `queue`/`open_more`.
+ *
+ * `key` and `value` are NUL-terminated UTF-8, only read.
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_INVALID_UTF8`,
+ * `H2O_RESULT_INVALID_ARGUMENT` for an unknown key, a malformed value or one out of range
+ * (`h2o_last_error_message()` names the key and what it expects).
+ */
+h2o_result h2o_config_set(struct h2o_config_t *config, const char *key, const char *value);
+
+/**
  * Creates a config from a JSON object of settings and stores it in `*out`, e.g.
- * `{"runtime_threads": 2, "initial_window_size": 65535, "adaptive_window": false}`.
- * Keys are the setter names without `h2o_config_set_`; missing keys keep their
- * defaults; a `"proto"` object may hold the protocol settings instead of the top level.
+ * `{"runtime_threads": 2, "initial_window_size": 65535, "pool": {"idle_timeout_ms": null}}`.
+ * Keys are those of `docs/CONFIG.md` (the setter names without `h2o_config_set_`), flat
+ * or grouped in `"proto"`, `"pool"`, `"tls"` and `"flood"` objects without their prefix;
+ * durations are milliseconds; missing keys keep their defaults. The result is validated
+ * as by `h2o_config_validate`.
  *
  * Ownership: the caller owns `*out` (free with `h2o_config_free`); `json` is only read.
  * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_INVALID_UTF8`,
- * `H2O_RESULT_INVALID_ARGUMENT` (bad JSON, unknown key, wrong type, or a value out of
- * range: `h2o_last_error_message()` names it).
+ * `H2O_RESULT_INVALID_ARGUMENT`: bad JSON, an unknown key (`unknown setting "x"`), a wrong
+ * type (`setting "adaptive_window": expected bool, got a number`) or a value out of range
+ * (`setting "max_frame_size": 100 is out of range 16384..=16777215`), as
+ * `h2o_last_error_message()`.
  */
 h2o_result h2o_config_from_json(const char *json, struct h2o_config_t **out);
+
+/**
+ * Creates a config from the process environment and stores it in `*out`: the defaults,
+ * then the JSON file named by `H2O_CONFIG` (if set), then every `H2O_<SETTING>` variable
+ * (e.g. `H2O_INITIAL_WINDOW_SIZE=65535`, `H2O_POOL_IDLE_TIMEOUT_MS=off`), validated.
+ * `h2o_client_new` never reads the environment itself: call this to opt in.
+ * `H2O_` variables that look like a setting but are none (a typo) are errors; `H2O_LOG`
+ * and variables of other tools (`H2O_TEST_PORT`) are ignored. See docs/CONFIG.md.
+ *
+ * Ownership: the caller owns `*out` (free with `h2o_config_free`).
+ * Thread: reads the environment; do not call while another thread modifies it (setenv).
+ * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`; `H2O_RESULT_INVALID_ARGUMENT`
+ * (an unreadable file, or a bad file entry or variable: `h2o_last_error_message()` names
+ * the file or variable and the key).
+ */
+h2o_result h2o_config_from_env(struct h2o_config_t **out);
 
 /**
  * Creates a request for `method` (e.g. `"GET"`, any RFC 9110 token) on `url` (absolute

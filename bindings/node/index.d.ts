@@ -51,10 +51,23 @@ export interface ClientOptions {
   sendBufferSize?: number;
   /** DATA bytes written per flush (default 256 KiB). */
   writeHighWater?: number;
+  /** Room made in the read buffer before each socket read, bytes (default 64 KiB; 1024..64 MiB). */
+  readBufferSize?: number;
+  /**
+   * Layer the JSON file named by H2O_CONFIG and then the H2O_<SETTING> environment variables
+   * over these options (docs/CONFIG.md); without it the environment is not read (default false).
+   */
+  fromEnv?: boolean;
   /** Reset streams whose late frames are silently dropped (default 1024). */
   maxResetStreamsRemembered?: number;
   /** Send RFC 7540 priorities (weight) and schedule DATA by weight (default false). */
   rfc7540Priorities?: boolean;
+  /** RFC 9218 urgency (0..7) of requests that set no priority (default 3). */
+  defaultUrgency?: number;
+  /** RFC 9218 incremental flag of requests that set no priority (default false). */
+  defaultIncremental?: boolean;
+  /** RFC 7540 weight (1..256) of requests that set no priority, sent with rfc7540Priorities (default 16). */
+  defaultWeight?: number;
   /** An unanswered PING after this long stops new requests to the connection, ms (default 10000). */
   pingSoftTimeout?: number;
   /** Response bytes buffered before connection credit waits for consumption (default 128 MiB). */

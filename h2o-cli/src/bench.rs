@@ -82,7 +82,7 @@ impl Launcher {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let (mut n, mut m, mut c, mut t) = (10_000u64, 100u64, 1u64, 1usize);
+    let (mut n, mut m, mut c, mut t) = (10_000u64, 100u64, 1u64, None::<usize>);
     let opts = super::args::parse(args, |flag, value| {
         let num = |v: String| {
             v.parse::<u64>()
@@ -94,7 +94,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "-n" | "--requests" => n = num(value()?)?,
             "-m" | "--max-concurrent-streams" => m = num(value()?)?,
             "-c" | "--clients" => c = num(value()?)?,
-            "-t" | "--threads" => t = num(value()?)? as usize,
+            "-t" | "--threads" => t = Some(num(value()?)? as usize),
             _ => return Ok(false),
         }
         Ok(true)
@@ -102,10 +102,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if opts.urls.len() != 1 {
         return Err("bench takes exactly one URL".into());
     }
-    let mut cfg = Config {
-        runtime_threads: t,
-        ..Config::default()
-    };
+    // Settings: defaults < H2O_CONFIG file < H2O_<SETTING> variables < command-line flags.
+    let mut cfg = Config::load().map_err(|e| e.to_string())?;
+    if let Some(t) = t {
+        cfg.runtime_threads = t;
+    }
     opts.apply_tls(&mut cfg)?;
     let client = Client::with_config(cfg).map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {

@@ -16,7 +16,9 @@ usage:
       N requests (default 10000), M concurrent streams per connection (default 100),
       C connections (default 1), T runtime threads (default 1). Prints req/s, MB/s,
       latency percentiles and a final JSON line.
-  h2o --version";
+  h2o --version
+Settings come from H2O_CONFIG (a JSON file) and H2O_<SETTING> variables, e.g.
+H2O_INITIAL_WINDOW_SIZE=65535 (docs/CONFIG.md); command-line flags override them.";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

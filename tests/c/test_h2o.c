@@ -316,17 +316,176 @@ static void test_config(void) {
     h2o_client_free(c);
     resp_destroy(&r);
 
-    OK(h2o_config_set_max_frame_size(cfg, 100));
-    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    /* Setters check the range at once, name the setting and leave the config unchanged. */
+    CHECK_EQ(h2o_config_set_max_frame_size(cfg, 100), H2O_RESULT_INVALID_ARGUMENT);
     CHECK(strstr(h2o_last_error_message(), "max_frame_size") != NULL);
+    CHECK(strstr(h2o_last_error_message(), "16384..=16777215") != NULL);
+    OK(h2o_config_validate(cfg));
+    CHECK_EQ(h2o_config_set_runtime_threads(cfg, 0), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "runtime_threads") != NULL);
+    /* Rules between settings: checked by validate and client_new. */
+    OK(h2o_config_set_pool_backoff_base_ms(cfg, 5000));
+    OK(h2o_config_set_pool_backoff_max_ms(cfg, 1000));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "pool_backoff_max_ms") != NULL);
     c = NULL;
     CHECK_EQ(h2o_client_new(cfg, &c), H2O_RESULT_INVALID_ARGUMENT);
     CHECK(c == NULL);
-    OK(h2o_config_set_max_frame_size(cfg, 16384));
-    OK(h2o_config_set_runtime_threads(cfg, 0));
-    CHECK_EQ(h2o_client_new(cfg, &c), H2O_RESULT_INVALID_ARGUMENT);
-    CHECK(strstr(h2o_last_error_message(), "runtime_threads") != NULL);
     h2o_config_free(cfg);
+}
+
+#define SETTER_ERR(call, key)                                             \
+    do {                                                                  \
+        CHECK_EQ((call), H2O_RESULT_INVALID_ARGUMENT);                    \
+        CHECK(strstr(h2o_last_error_message(), key) != NULL);             \
+    } while (0)
+
+/* Every setter added for the full registry: set, then a working client; bad values
+ * rejected with the key in the message. */
+static void test_config_every_setter(void) {
+    h2o_config_t *cfg = NULL;
+    OK(h2o_config_new(&cfg));
+    OK(h2o_config_set_connect_timeout_ms(cfg, 5000));
+    OK(h2o_config_set_settings_timeout_ms(cfg, 5000));
+    OK(h2o_config_set_headers_timeout_ms(cfg, 20000));
+    OK(h2o_config_set_idle_timeout_ms(cfg, 20000));
+    OK(h2o_config_set_request_timeout_ms(cfg, 30000));
+    OK(h2o_config_set_keepalive_interval_ms(cfg, 0));
+    OK(h2o_config_set_ping_timeout_ms(cfg, 15000));
+    OK(h2o_config_set_ping_soft_timeout_ms(cfg, 5000));
+    OK(h2o_config_set_default_urgency(cfg, 2));
+    OK(h2o_config_set_default_incremental(cfg, true));
+    OK(h2o_config_set_default_weight(cfg, 32));
+    OK(h2o_config_set_max_buffered_per_connection(cfg, 64u << 20));
+    OK(h2o_config_set_read_buffer_size(cfg, 4096));
+    OK(h2o_config_set_rfc7540_priorities(cfg, true));
+    OK(h2o_config_set_flood_settings_per_sec(cfg, 100));
+    OK(h2o_config_set_flood_pings_per_sec(cfg, 100));
+    OK(h2o_config_set_flood_resets_per_sec(cfg, 1000));
+    OK(h2o_config_set_flood_window_updates_per_sec(cfg, 100000));
+    OK(h2o_config_set_flood_empty_frames_per_sec(cfg, 100));
+    OK(h2o_config_set_flood_local_resets_per_sec(cfg, 1000));
+    OK(h2o_config_set_flood_max_control_backlog(cfg, 1u << 16));
+    OK(h2o_config_set_pool_max_connections_per_origin(cfg, 2));
+    OK(h2o_config_set_pool_max_connections_total(cfg, 16));
+    OK(h2o_config_set_pool_overflow(cfg, H2O_POOL_OVERFLOW_OPEN_MORE));
+    OK(h2o_config_set_pool_overflow(cfg, H2O_POOL_OVERFLOW_QUEUE));
+    OK(h2o_config_set_pool_idle_timeout_ms(cfg, 60000));
+    OK(h2o_config_set_pool_backoff_base_ms(cfg, 50));
+    OK(h2o_config_set_pool_backoff_max_ms(cfg, 2000));
+    OK(h2o_config_set_pool_breaker_threshold(cfg, 5));
+    OK(h2o_config_set_pool_check_after_idle_ms(cfg, 0));
+    OK(h2o_config_set_pool_connection_retry_budget(cfg, 10));
+    OK(h2o_config_set_pool_retry_idempotent(cfg, true));
+    OK(h2o_config_set_tls_use_system_roots(cfg, false));
+    OK(h2o_config_set_tls_danger_accept_invalid_certs(cfg, false));
+    OK(h2o_config_set_tls_handshake_timeout_ms(cfg, 3000));
+    OK(h2o_config_add_tls_pin(cfg, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+    OK(h2o_config_clear_tls_pins(cfg));
+    OK(h2o_config_set(cfg, "max_retries", "2"));
+    OK(h2o_config_set(cfg, "pool_overflow", "open_more"));
+    OK(h2o_config_set(cfg, "request_timeout_ms", "off"));
+    OK(h2o_config_validate(cfg));
+
+    /* Out of range, wrong value, malformed: the key is named; the config is unchanged. */
+    SETTER_ERR(h2o_config_set_connect_timeout_ms(cfg, 0), "connect_timeout_ms");
+    SETTER_ERR(h2o_config_set_ping_timeout_ms(cfg, 400ull * 24 * 3600 * 1000), "ping_timeout_ms");
+    SETTER_ERR(h2o_config_set_default_urgency(cfg, 8), "default_urgency");
+    SETTER_ERR(h2o_config_set_read_buffer_size(cfg, 10), "read_buffer_size");
+    SETTER_ERR(h2o_config_set_default_weight(cfg, 0), "default_weight");
+    SETTER_ERR(h2o_config_set_pool_max_connections_per_origin(cfg, 0), "pool_max_connections_per_origin");
+    SETTER_ERR(h2o_config_set_pool_breaker_threshold(cfg, 0), "pool_breaker_threshold");
+    SETTER_ERR(h2o_config_set_pool_overflow(cfg, 2), "pool_overflow");
+    SETTER_ERR(h2o_config_add_tls_pin(cfg, "not-a-pin"), "tls_pins");
+    SETTER_ERR(h2o_config_set(cfg, "no_such_setting", "1"), "no_such_setting");
+    SETTER_ERR(h2o_config_set(cfg, "adaptive_window", "perhaps"), "adaptive_window");
+    SETTER_ERR(h2o_config_set(cfg, "max_retries", "300"), "max_retries");
+    CHECK_EQ(h2o_config_set(cfg, NULL, "1"), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_set(cfg, "max_retries", NULL), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_set(cfg, "max_retries", "\xff"), H2O_RESULT_INVALID_UTF8);
+    CHECK_EQ(h2o_config_add_tls_pin(cfg, NULL), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_add_tls_crl_file(NULL, "x"), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_set_tls_ca_file(NULL, "x"), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_config_set_pool_idle_timeout_ms(NULL, 1), H2O_RESULT_NULL_ARGUMENT);
+    OK(h2o_config_validate(cfg));
+
+    /* TLS files are read by validate: a missing one is named. */
+    OK(h2o_config_set_tls_ca_file(cfg, "/nonexistent/ca.pem"));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "/nonexistent/ca.pem") != NULL);
+    OK(h2o_config_set_tls_ca_file(cfg, NULL));
+    OK(h2o_config_add_tls_crl_file(cfg, "/nonexistent/crl.pem"));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    OK(h2o_config_clear_tls_crl_files(cfg));
+    OK(h2o_config_set_tls_client_cert(cfg, "/nonexistent/cert.pem"));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(h2o_last_error_message(), "tls_client_key") != NULL);
+    OK(h2o_config_set_tls_client_key(cfg, "/nonexistent/key.pem"));
+    CHECK_EQ(h2o_config_validate(cfg), H2O_RESULT_INVALID_ARGUMENT);
+    OK(h2o_config_set_tls_client_cert(cfg, ""));
+    OK(h2o_config_set_tls_client_key(cfg, NULL));
+    OK(h2o_config_validate(cfg));
+
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t r;
+    resp_init(&r);
+    OK(submit_cb(c, "GET", "/bytes/100000", &r, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    CHECK_EQ(r.body_len, 100000);
+    h2o_client_free(c);
+    resp_destroy(&r);
+}
+
+/* h2o_config_from_env: defaults < H2O_CONFIG file < H2O_<SETTING>. */
+static void test_config_from_env(void) {
+    char path[] = "build/c/h2o-config-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char *json = "{\"runtime_threads\": 2, \"max_retries\": 1, \"pool\": {\"idle_timeout_ms\": 5000}}";
+    CHECK_EQ(write(fd, json, strlen(json)), (long long)strlen(json));
+    close(fd);
+    setenv("H2O_CONFIG", path, 1);
+    setenv("H2O_MAX_RETRIES", "0", 1);
+    setenv("H2O_INITIAL_WINDOW_SIZE", "65535", 1);
+    h2o_config_t *cfg = NULL;
+    h2o_result r = h2o_config_from_env(&cfg);
+    /* A typo in a variable is an error naming it. */
+    setenv("H2O_INITIAL_WINDOW_SIZ", "1", 1);
+    h2o_config_t *bad = NULL;
+    h2o_result r_typo = h2o_config_from_env(&bad);
+    char typo_msg[512];
+    snprintf(typo_msg, sizeof typo_msg, "%s", h2o_last_error_message());
+    unsetenv("H2O_INITIAL_WINDOW_SIZ");
+    setenv("H2O_MAX_RETRIES", "many", 1);
+    h2o_result r_type = h2o_config_from_env(&bad);
+    char type_msg[512];
+    snprintf(type_msg, sizeof type_msg, "%s", h2o_last_error_message());
+    unsetenv("H2O_CONFIG");
+    unsetenv("H2O_MAX_RETRIES");
+    unsetenv("H2O_INITIAL_WINDOW_SIZE");
+    unlink(path);
+    OK(r);
+    CHECK_EQ(r_typo, H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(typo_msg, "H2O_INITIAL_WINDOW_SIZ") != NULL);
+    CHECK_EQ(r_type, H2O_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(type_msg, "H2O_MAX_RETRIES") != NULL && strstr(type_msg, "max_retries") != NULL);
+    CHECK(bad == NULL);
+    /* The loaded config works (2 runtime threads from the file, window from the env). */
+    h2o_client_t *c = NULL;
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_t rs;
+    resp_init(&rs);
+    OK(submit_cb(c, "GET", "/bytes/300000", &rs, NULL));
+    CHECK(resp_wait(&rs, 20));
+    CHECK_EQ(rs.result, H2O_RESULT_OK);
+    CHECK_EQ(rs.body_len, 300000);
+    h2o_client_free(c);
+    resp_destroy(&rs);
+    CHECK_EQ(h2o_config_from_env(NULL), H2O_RESULT_NULL_ARGUMENT);
 }
 
 static void test_config_from_json(void) {
@@ -353,6 +512,44 @@ static void test_config_from_json(void) {
         CHECK(h2o_last_error_message()[0] != '\0');
     }
     CHECK(strstr((h2o_config_from_json("{\"no_such\": 1}", &cfg), h2o_last_error_message()), "no_such") != NULL);
+    /* Each kind of error names the key and what it expects. */
+    struct { const char *json, *key, *detail; } errs[] = {
+        {"{\"no_such\": 1}", "\"no_such\"", "unknown setting"},
+        {"{\"initial_windw_size\": 1}", "\"initial_windw_size\"", "did you mean \"initial_window_size\""},
+        {"{\"pool\": {\"nope\": 1}}", "\"pool.nope\"", "unknown setting"},
+        {"{\"adaptive_window\": 3}", "\"adaptive_window\"", "expected bool, got a number"},
+        {"{\"connect_timeout_ms\": \"5s\"}", "\"connect_timeout_ms\"", "expected duration (ms)"},
+        {"{\"tls_crl_files\": \"a.pem\"}", "\"tls_crl_files\"", "expected list of paths"},
+        {"{\"max_frame_size\": 1}", "\"max_frame_size\"", "out of range 16384..=16777215"},
+        {"{\"max_retries\": -1}", "\"max_retries\"", "out of range 0..=255"},
+        {"{\"pool_overflow\": \"always\"}", "\"pool_overflow\"", "\"queue\", \"open_more\""},
+        {"{\"tls_pins\": [\"x\"]}", "\"tls_pins\"", "base64"},
+        {"{\"pool_backoff_base_ms\": 500, \"pool_backoff_max_ms\": 100}", "\"pool_backoff_max_ms\"", "at least"},
+    };
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        cfg = NULL;
+        CHECK_EQ(h2o_config_from_json(errs[i].json, &cfg), H2O_RESULT_INVALID_ARGUMENT);
+        CHECK(cfg == NULL);
+        const char *m = h2o_last_error_message();
+        if (!strstr(m, errs[i].key) || !strstr(m, errs[i].detail)) fprintf(stderr, "  %s -> %s\n", errs[i].json, m);
+        CHECK(strstr(m, errs[i].key) != NULL);
+        CHECK(strstr(m, errs[i].detail) != NULL);
+    }
+    /* Every group of settings from JSON, flat and nested. */
+    OK(h2o_config_from_json("{\"connect_timeout_ms\": 5000, \"headers_timeout_ms\": null, \"ping_soft_timeout_ms\": 3000,"
+                            " \"default_urgency\": 1, \"rfc7540_priorities\": true, \"max_buffered_per_connection\": 0,"
+                            " \"pool\": {\"max_connections_per_origin\": 2, \"overflow\": \"open_more\", \"idle_timeout_ms\": 0},"
+                            " \"flood\": {\"pings_per_sec\": 10}, \"tls\": {\"handshake_timeout_ms\": 2000, \"pins\": []},"
+                            " \"tls_ca_file\": null}",
+                            &cfg));
+    OK(h2o_client_new(cfg, &c));
+    h2o_config_free(cfg);
+    resp_init(&r);
+    OK(submit_cb(c, "GET", "/hello", &r, NULL));
+    CHECK(resp_wait(&r, 20));
+    CHECK_EQ(r.result, H2O_RESULT_OK);
+    h2o_client_free(c);
+    resp_destroy(&r);
     CHECK_EQ(h2o_config_from_json("{\"x\": \"\xff\"}", &cfg), H2O_RESULT_INVALID_UTF8);
     CHECK_EQ(h2o_config_from_json(NULL, &cfg), H2O_RESULT_NULL_ARGUMENT);
     CHECK_EQ(h2o_config_from_json("{}", NULL), H2O_RESULT_NULL_ARGUMENT);
@@ -1145,6 +1342,8 @@ static const test_t TESTS[] = {
     T(test_null_arguments),
     T(test_config),
     T(test_config_from_json),
+    T(test_config_every_setter),
+    T(test_config_from_env),
     T(test_bad_urls_and_methods),
     T(test_invalid_utf8),
     T(test_bad_headers),

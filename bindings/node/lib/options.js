@@ -31,8 +31,12 @@ const CLIENT = {
   maxPendingRequests: ['int', 0, U32],
   sendBufferSize: ['int', 1, U32],
   writeHighWater: ['int', 1, U32],
+  readBufferSize: ['int', 1024, 64 * 1024 * 1024],
   maxResetStreamsRemembered: ['int', 0, U32],
   rfc7540Priorities: ['bool'],
+  defaultUrgency: ['int', 0, 7],
+  defaultIncremental: ['bool'],
+  defaultWeight: ['int', 1, 256],
   pingSoftTimeout: ['ms'],
   maxBufferedPerConnection: ['int', 0, Number.MAX_SAFE_INTEGER],
   poolMaxConnectionsPerOrigin: ['int', 1, U32],
@@ -60,6 +64,8 @@ const CLIENT = {
   floodEmptyFramesPerSec: ['int', 0, U32],
   floodLocalResetsPerSec: ['int', 0, U32],
   floodMaxControlBacklog: ['int', 0, U32],
+  // Not a setting: layer the H2O_CONFIG file and H2O_<SETTING> variables over the options.
+  fromEnv: ['bool'],
 };
 
 /** Options whose "none" (null/0) must reach the core explicitly (their default is a value). */

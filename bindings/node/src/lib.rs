@@ -243,8 +243,12 @@ pub struct NativeConfig {
     pub max_pending_requests: Option<u32>,
     pub send_buffer_size: Option<u32>,
     pub write_high_water: Option<u32>,
+    pub read_buffer_size: Option<u32>,
     pub max_reset_streams_remembered: Option<u32>,
     pub rfc7540_priorities: Option<bool>,
+    pub default_urgency: Option<u32>,
+    pub default_incremental: Option<bool>,
+    pub default_weight: Option<u32>,
     pub ping_soft_timeout: Option<f64>,
     pub max_buffered_per_connection: Option<f64>,
     pub pool_max_connections_per_origin: Option<u32>,
@@ -275,6 +279,8 @@ pub struct NativeConfig {
     pub flood_empty_frames_per_sec: Option<u32>,
     pub flood_local_resets_per_sec: Option<u32>,
     pub flood_max_control_backlog: Option<u32>,
+    /// Layer the H2O_CONFIG file and H2O_<SETTING> variables over these options.
+    pub from_env: Option<bool>,
 }
 
 fn ms(v: f64) -> Duration {
@@ -322,6 +328,7 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
         max_pending_requests,
         send_buffer_size,
         write_high_water,
+        read_buffer_size,
         max_reset_streams_remembered,
         rfc7540_priorities
     );
@@ -343,6 +350,16 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
     );
     if let Some(v) = o.ping_soft_timeout {
         c.ping_soft_timeout = ms(v);
+    }
+    // Range-checked by lib/options.js; clamped so the core's check sees an out-of-range value.
+    if let Some(v) = o.default_urgency {
+        c.default_priority.urgency = v.min(255) as u8;
+    }
+    if let Some(v) = o.default_incremental {
+        c.default_priority.incremental = v;
+    }
+    if let Some(v) = o.default_weight {
+        c.default_priority.weight = v.min(u16::MAX as u32) as u16;
     }
     let pool = &mut c.pool;
     if let Some(v) = o.pool_max_connections_per_origin {
@@ -411,6 +428,15 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
     }
     if let Some(v) = o.tls_handshake_timeout {
         t.handshake_timeout = ms(v);
+    }
+    if o.from_env.unwrap_or(false) {
+        // Code (these options) < H2O_CONFIG file < H2O_<SETTING> variables.
+        c = h2o_core::client::ConfigLoader::new(c).load().map_err(|e| {
+            napi_err(Error::new(
+                h2o_core::ErrorKind::InvalidArgument,
+                e.to_string(),
+            ))
+        })?;
     }
     Ok(c)
 }

@@ -653,8 +653,12 @@ const SETTINGS: &[&str] = &[
     "max_pending_requests",
     "send_buffer_size",
     "write_high_water",
+    "read_buffer_size",
     "max_reset_streams_remembered",
     "rfc7540_priorities",
+    "default_urgency",
+    "default_incremental",
+    "default_weight",
     "ping_soft_timeout",
     "max_buffered_per_connection",
     "pool_max_connections_per_origin",
@@ -728,10 +732,14 @@ fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<
                 "max_pending_requests" => p.max_pending_requests = setting(k, &v, INT)?,
                 "send_buffer_size" => p.send_buffer_size = setting(k, &v, INT)?,
                 "write_high_water" => p.write_high_water = setting(k, &v, INT)?,
+                "read_buffer_size" => p.read_buffer_size = setting(k, &v, INT)?,
                 "max_reset_streams_remembered" => {
                     p.max_reset_streams_remembered = setting(k, &v, INT)?
                 }
                 "rfc7540_priorities" => p.rfc7540_priorities = setting(k, &v, "a bool")?,
+                "default_urgency" => c.default_priority.urgency = setting(k, &v, INT)?,
+                "default_incremental" => c.default_priority.incremental = setting(k, &v, "a bool")?,
+                "default_weight" => c.default_priority.weight = setting(k, &v, INT)?,
                 "ping_soft_timeout" => c.ping_soft_timeout = seconds(k, &v)?,
                 "max_buffered_per_connection" => {
                     p.max_buffered_per_connection = setting(k, &v, INT)?
@@ -827,11 +835,15 @@ fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("max_pending_requests", p.max_pending_requests)?;
     d.set_item("send_buffer_size", p.send_buffer_size)?;
     d.set_item("write_high_water", p.write_high_water)?;
+    d.set_item("read_buffer_size", p.read_buffer_size)?;
     d.set_item(
         "max_reset_streams_remembered",
         p.max_reset_streams_remembered,
     )?;
     d.set_item("rfc7540_priorities", p.rfc7540_priorities)?;
+    d.set_item("default_urgency", c.default_priority.urgency)?;
+    d.set_item("default_incremental", c.default_priority.incremental)?;
+    d.set_item("default_weight", c.default_priority.weight)?;
     d.set_item("ping_soft_timeout", c.ping_soft_timeout.as_secs_f64())?;
     d.set_item("max_buffered_per_connection", p.max_buffered_per_connection)?;
     let pool = &c.pool;
@@ -912,9 +924,20 @@ fn method(name: &str) -> Result<Method, CoreError> {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (config=None, asyncio=false))]
-    fn new(py: Python<'_>, config: Option<&Bound<'_, PyDict>>, asyncio: bool) -> PyResult<Self> {
-        let cfg = build_config(py, config)?;
+    #[pyo3(signature = (config=None, asyncio=false, from_env=false))]
+    fn new(
+        py: Python<'_>,
+        config: Option<&Bound<'_, PyDict>>,
+        asyncio: bool,
+        from_env: bool,
+    ) -> PyResult<Self> {
+        let mut cfg = build_config(py, config)?;
+        if from_env {
+            // Code (the keyword arguments) < H2O_CONFIG file < H2O_<SETTING> variables.
+            cfg = h2o_core::client::ConfigLoader::new(cfg)
+                .load()
+                .map_err(|e| invalid_argument(py, e.to_string()))?;
+        }
         let client = Client::with_config(cfg).map_err(|e| core_err(py, &e))?;
         let notifier = if asyncio {
             Some(Arc::new(Notifier::new().map_err(|e| {

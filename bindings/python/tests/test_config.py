@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_all_settings_accepted(testserver: str) -> None:
         max_frame_size=32768,
         adaptive_window=False,
         rfc7540_priorities=True,
+        read_buffer_size=2048,
     ) as c:
         assert c.get(testserver + "/bytes/100000").content[:3] == b"\x00\x01\x02"
 
@@ -139,3 +141,55 @@ def test_stats_include_the_pool(testserver: str) -> None:
         (conn,) = s["connections"]
         assert conn["origin"].startswith("http://127.0.0.1:") and conn["open_streams"] == 0
         assert set(s["connections_closed"]) >= {"goaway", "io", "idle", "evicted"}
+
+
+def test_default_priority_settings(testserver: str) -> None:
+    d = h2o_client.default_settings()
+    assert (d["default_urgency"], d["default_incremental"], d["default_weight"]) == (3, False, 16)
+    with h2o_client.Client(default_urgency=1, default_incremental=True, default_weight=200) as c:
+        assert c.get(testserver + "/hello").content == b"Hello, world!"
+    with pytest.raises(h2o_client.InvalidArgument, match="default_urgency.*0..=7"):
+        h2o_client.Client(default_urgency=8)
+    with pytest.raises(h2o_client.InvalidArgument, match="default_weight"):
+        h2o_client.Client(default_weight=0)
+
+
+def test_every_documented_setting_is_a_keyword_argument() -> None:
+    """docs/CONFIG.md (generated from the core's registry) lists each setting's Python name:
+    the binding accepts exactly those."""
+    documented = set()
+    for line in (ROOT / "docs" / "CONFIG.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| `") and len(cells) == 9:
+            documented.add(cells[6].split("`")[1])
+    assert len(documented) > 50
+    assert documented == set(h2o_client.default_settings())
+
+
+def test_from_env_layers_file_then_variables(tmp_path: Path, testserver: str) -> None:
+    cfg = tmp_path / "h2o.json"
+    # The file alone is invalid (backoff max below base); the variable fixes it.
+    cfg.write_text('{"runtime_threads": 2, "pool": {"backoff_base_ms": 5000, "backoff_max_ms": 100}}')
+    code = f"""
+import os, sys, h2o_client
+os.environ["H2O_CONFIG"] = {str(cfg)!r}
+try:
+    h2o_client.Client(from_env=True)
+except h2o_client.InvalidArgument as e:
+    print("file error:", e)
+os.environ["H2O_POOL_BACKOFF_MAX_MS"] = "9000"   # env overrides the file
+with h2o_client.Client(from_env=True, max_retries=0) as c:
+    print(c.get({testserver!r} + "/hello").status_code)
+os.environ["H2O_MAX_FRAME_SIZ"] = "1"        # a typo is an error naming it
+try:
+    h2o_client.Client(from_env=True)
+except h2o_client.InvalidArgument as e:
+    print("typo error:", e)
+h2o_client.Client(max_frame_size=20000).close()  # without from_env the environment is not read
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "file error:" in out and "pool_backoff_max_ms" in out, out
+    assert "\n200\n" in out, out
+    assert "typo error:" in out and "H2O_MAX_FRAME_SIZ" in out, out
+    assert out.endswith("ok\n"), out

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::proto::ProtoConfig;
+use crate::request::Priority;
 use crate::transport::TlsCache;
 
 /// What the pool does when every connection of an origin is at the server's
@@ -112,6 +113,9 @@ pub struct Config {
     pub pool: PoolConfig,
     /// How `https://` connections are secured: trust anchors, client certificate, pins.
     pub tls: TlsConfig,
+    /// Priority of requests that set none ([`Request::priority`](super::Request::priority)
+    /// not called): RFC 9218 urgency 3, not incremental, RFC 7540 weight 16 by default.
+    pub default_priority: Priority,
 }
 
 impl Default for Config {
@@ -130,59 +134,17 @@ impl Default for Config {
             ping_soft_timeout: Duration::from_secs(10),
             pool: PoolConfig::default(),
             tls: TlsConfig::default(),
+            default_priority: Priority::default(),
         }
     }
 }
 
 impl Config {
-    /// Checks every setting; the error names the offending one.
+    /// Checks every setting against its range in the [settings registry](super::settings)
+    /// and the rules between settings; the error names the offending key (see
+    /// [`Config::check`] for a typed error).
     pub fn validate(&self) -> Result<(), String> {
-        self.proto.validate()?;
-        if !(1..=64).contains(&self.runtime_threads) {
-            return Err("runtime_threads must be in 1..=64".into());
-        }
-        let positive = |d: Duration, name: &str| {
-            if d.is_zero() {
-                Err(format!("{name} must be greater than zero"))
-            } else {
-                Ok(())
-            }
-        };
-        positive(self.connect_timeout, "connect_timeout")?;
-        positive(self.settings_timeout, "settings_timeout")?;
-        positive(self.ping_timeout, "ping_timeout")?;
-        positive(self.ping_soft_timeout, "ping_soft_timeout")?;
-        let p = &self.pool;
-        if p.max_connections_per_origin == 0 || p.max_connections_total == 0 {
-            return Err(
-                "pool.max_connections_per_origin and pool.max_connections_total must be at least 1"
-                    .into(),
-            );
-        }
-        if p.breaker_threshold == 0 {
-            return Err("pool.breaker_threshold must be at least 1".into());
-        }
-        positive(p.backoff_base, "pool.backoff_base")?;
-        if p.backoff_max < p.backoff_base {
-            return Err("pool.backoff_max must be at least pool.backoff_base".into());
-        }
-        if let Some(d) = p.idle_timeout {
-            positive(d, "pool.idle_timeout")?;
-        }
-        if let Some(d) = p.check_after_idle {
-            positive(d, "pool.check_after_idle")?;
-        }
-        for (d, name) in [
-            (self.headers_timeout, "headers_timeout"),
-            (self.idle_timeout, "idle_timeout"),
-            (self.request_timeout, "request_timeout"),
-            (self.keepalive_interval, "keepalive_interval"),
-        ] {
-            if let Some(d) = d {
-                positive(d, name)?;
-            }
-        }
-        self.tls.validate()
+        self.check().map_err(|e| e.to_string())
     }
 }
 
@@ -270,7 +232,7 @@ impl TlsConfig {
     /// configuration the client will use), so a missing or malformed file is reported here.
     pub fn validate(&self) -> Result<(), String> {
         if self.client_cert.is_some() != self.client_key.is_some() {
-            return Err("tls.client_cert and tls.client_key must be set together".into());
+            return Err("tls_client_cert and tls_client_key must be set together".into());
         }
         if self.handshake_timeout.is_zero() {
             return Err("tls.handshake_timeout must be positive".into());

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod request;
 pub mod response;
+pub mod settings;
 pub mod sink;
 pub mod stats;
 
@@ -18,6 +19,7 @@ use parking_lot::Mutex;
 pub use config::{Config, Overflow, PoolConfig, TlsConfig};
 pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
+pub use settings::{ConfigError, ConfigLoader, SettingValue};
 pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};
 pub use stats::{CloseReasons, ConnectionStats, Stats};
 
@@ -166,9 +168,13 @@ impl Client {
             request::Body::Full(b) => SubmitBody::Full(b),
             request::Body::Stream(rx) => SubmitBody::Stream(rx),
         };
+        let mut head = request.head;
+        if !request.priority_set {
+            head.priority = cfg.default_priority;
+        }
         let sub: Box<Submission> = Box::new(Submission {
             origin: OriginKey::of(&request.url, request.lane),
-            head: request.head,
+            head,
             body,
             ctl,
             attempts: 0,

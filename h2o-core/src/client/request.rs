@@ -76,6 +76,9 @@ pub struct Request {
     pub(crate) body: Body,
     pub(crate) lane: u32,
     pub(crate) timeouts: Timeouts,
+    /// Whether the caller chose a priority; if not, the client's
+    /// [`Config::default_priority`](super::Config::default_priority) applies.
+    pub(crate) priority_set: bool,
 }
 
 /// Per-request deadlines; `None` falls back to the client's [`Config`](super::Config).
@@ -99,8 +102,11 @@ impl Request {
 
     /// A request from an already parsed URL and head (no parsing; for hot loops that
     /// send the same request many times).
+    /// A head whose priority differs from [`Priority::default`] keeps it; otherwise the
+    /// client's default priority applies.
     pub fn from_parts(url: Url, head: RequestHead) -> Request {
         Request {
+            priority_set: head.priority != Priority::default(),
             url,
             head,
             body: Body::Empty,
@@ -169,9 +175,11 @@ impl Request {
         self
     }
 
-    /// Sets the RFC 9218 priority.
+    /// Sets the RFC 9218 priority (without this call the client's
+    /// [`Config::default_priority`](super::Config::default_priority) applies).
     pub fn priority(mut self, priority: Priority) -> Request {
         self.head.priority = priority;
+        self.priority_set = true;
         self
     }
 

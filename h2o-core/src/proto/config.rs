@@ -45,6 +45,9 @@ pub struct ProtoConfig {
     pub send_buffer_size: usize,
     /// The write buffer is filled with DATA up to this many bytes per flush.
     pub write_high_water: usize,
+    /// Bytes the I/O driver makes room for in the read buffer before each socket read
+    /// (when less than `min(8 KiB, this)` is free): the most one read can take in.
+    pub read_buffer_size: usize,
     /// Streams we reset whose late frames are silently dropped (bounded memory).
     pub max_reset_streams_remembered: usize,
     /// Signal RFC 7540 priorities (weight, exclusive; dependency on the root) in HEADERS
@@ -72,6 +75,7 @@ impl Default for ProtoConfig {
             max_pending_requests: 65_536,
             send_buffer_size: 256 << 10,
             write_high_water: 256 << 10,
+            read_buffer_size: 64 << 10,
             max_reset_streams_remembered: 1024,
             rfc7540_priorities: false,
             flood: super::FloodLimits::default(),

@@ -417,9 +417,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             if self.read_closed || self.conn.is_closed() {
                 break;
             }
+            let room = self.cfg.proto.read_buffer_size;
             let buf = self.conn.read_buffer();
-            if buf.capacity() - buf.len() < 8192 {
-                buf.reserve(64 << 10);
+            if buf.capacity() - buf.len() < room.min(8192) {
+                buf.reserve(room);
             }
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
                 Poll::Ready(Ok(0)) => {

@@ -8,4 +8,4 @@ mod driver;
 mod tls;
 
 pub(crate) use driver::run_connection;
-pub(crate) use tls::{base64_decode, client_config as tls_client_config, TlsCache};
+pub(crate) use tls::{base64_decode, base64_encode, client_config as tls_client_config, TlsCache};

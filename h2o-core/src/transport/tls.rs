@@ -153,13 +153,13 @@ fn build(tls: &TlsConfig) -> Result<Arc<ClientConfig>, String> {
     });
     let key = match (&tls.client_cert, &tls.client_key) {
         (Some(cert), Some(key)) => {
-            let chain = load_certs(cert, "tls.client_cert")?;
+            let chain = load_certs(cert, "tls_client_cert")?;
             let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| format!("tls.client_key {}: {e}", key.display()))?;
+                .map_err(|e| format!("tls_client_key {}: {e}", key.display()))?;
             let signer = provider
                 .key_provider
                 .load_private_key(key)
-                .map_err(|e| format!("tls.client_key: {e}"))?;
+                .map_err(|e| format!("tls_client_key: {e}"))?;
             Some(Arc::new(CertifiedKey::new(chain, signer)))
         }
         _ => None,
@@ -182,10 +182,10 @@ fn roots(tls: &TlsConfig) -> Result<RootCertStore, String> {
         tracing::debug!(added, ignored, errors = ?found.errors, "system trust store");
     }
     if let Some(path) = &tls.ca_file {
-        for cert in load_certs(path, "tls.ca_file")? {
+        for cert in load_certs(path, "tls_ca_file")? {
             roots
                 .add(cert)
-                .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+                .map_err(|e| format!("tls_ca_file {}: {e}", path.display()))?;
         }
     }
     if roots.is_empty() {
@@ -193,7 +193,8 @@ fn roots(tls: &TlsConfig) -> Result<RootCertStore, String> {
             "tls: no trusted CA certificates: the system store is empty and no ca_file is set"
                 .into()
         } else {
-            "tls: no trusted CA certificates: use_system_roots is off and no ca_file is set".into()
+            "tls: no trusted CA certificates: tls_use_system_roots is off and no tls_ca_file is set"
+                .into()
         });
     }
     Ok(roots)
@@ -213,7 +214,7 @@ fn load_certs(path: &std::path::Path, what: &str) -> Result<Vec<CertificateDer<'
 }
 
 fn load_crls(path: &std::path::Path) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
-    let bad = |e: &dyn fmt::Display| format!("tls.crl_files {}: {e}", path.display());
+    let bad = |e: &dyn fmt::Display| format!("tls_crl_files {}: {e}", path.display());
     let data = std::fs::read(path).map_err(|e| bad(&e))?;
     if data.starts_with(b"-----") || data.windows(10).any(|w| w == b"-----BEGIN") {
         let crls = CertificateRevocationListDer::pem_slice_iter(&data)
@@ -471,8 +472,8 @@ fn handshake_error(e: &io::Error, host: &str, client_auth: bool) -> Error {
             return no_h2(host)
         }
         rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => format!(
-            "the server {host} requires a client certificate (mutual TLS): set tls.client_cert \
-             and tls.client_key ({err})"
+            "the server {host} requires a client certificate (mutual TLS): set tls_client_cert \
+             and tls_client_key ({err})"
         ),
         rustls::Error::AlertReceived(
             AlertDescription::BadCertificate
@@ -494,7 +495,7 @@ fn certificate_message(ce: &CertificateError, err: &rustls::Error, host: &str) -
     match ce {
         CertificateError::UnknownIssuer => format!(
             "certificate verification failed for {host}: unknown CA (the certificate is not \
-             signed by a trusted authority; see tls.ca_file) ({err})"
+             signed by a trusted authority; see tls_ca_file) ({err})"
         ),
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
             format!(
@@ -713,7 +714,7 @@ mod tests {
             ..TlsConfig::default()
         };
         let e = tls.validate().unwrap_err();
-        assert!(e.contains("tls.ca_file /nonexistent/ca.pem"), "{e}");
+        assert!(e.contains("tls_ca_file /nonexistent/ca.pem"), "{e}");
         tls.ca_file = None;
         tls.client_cert = Some("/x.pem".into());
         assert!(tls.validate().unwrap_err().contains("together"));

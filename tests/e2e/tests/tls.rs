@@ -327,14 +327,14 @@ fn bad_tls_files_fail_client_creation() {
         panic!("must fail")
     };
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-    assert_msg(&e, "tls.ca_file");
+    assert_msg(&e, "tls_ca_file");
     let mut cfg = Config::default();
     cfg.tls.client_cert = Some(cert("client"));
     cfg.tls.client_key = Some(cert("client")); // a certificate is not a key
     let Err(e) = Client::with_config(cfg) else {
         panic!("must fail")
     };
-    assert_msg(&e, "tls.client_key");
+    assert_msg(&e, "tls_client_key");
 }
 
 /// A small rustls server on its own thread, serving `Hello, world!` over HTTP/2 with hyper

@@ -815,6 +815,9 @@ class Client(_BaseClient):
     Keyword arguments are settings (see ``default_settings()``), validated at once:
     unknown names raise ``TypeError``, bad values ``TypeError``/``ValueError``/
     ``InvalidArgument`` naming the setting. Durations are seconds.
+    ``from_env=True`` layers the JSON file named by ``H2O_CONFIG`` and then the
+    ``H2O_<SETTING>`` environment variables over these settings (docs/CONFIG.md); without
+    it the environment is not read.
 
     Example::
 
@@ -823,8 +826,8 @@ class Client(_BaseClient):
             r2 = client.post("http://127.0.0.1:8080/echo", content=b"ping")
     """
 
-    def __init__(self, **config: Any) -> None:
-        self._native = _native.NativeClient(config, False)
+    def __init__(self, *, from_env: bool = False, **config: Any) -> None:
+        self._native = _native.NativeClient(config, False, from_env)
         _live_clients.add(self)
 
     def request(
@@ -939,8 +942,8 @@ class AsyncClient(_BaseClient):
 
     _is_async = True
 
-    def __init__(self, **config: Any) -> None:
-        self._native = _native.NativeClient(config, True)
+    def __init__(self, *, from_env: bool = False, **config: Any) -> None:
+        self._native = _native.NativeClient(config, True, from_env)
         self._fd: int = self._native.fileno()
         self._waiters: Dict[int, "asyncio.Future[None]"] = {}
         self._loop: Optional[asyncio.AbstractEventLoop] = None

@@ -27,7 +27,9 @@ class NativeRequest:
 
 @final
 class NativeClient:
-    def __new__(cls, config: Optional[Dict[str, Any]] = None, asyncio: bool = False) -> NativeClient: ...
+    def __new__(
+        cls, config: Optional[Dict[str, Any]] = None, asyncio: bool = False, from_env: bool = False
+    ) -> NativeClient: ...
     def submit(
         self,
         method_name: str,
