@@ -373,25 +373,33 @@ if thr_note is not None:
         "`threads-probe` against nghttpd `/13b`: N requests split over T submitting threads that together "
         "keep 100 in flight on one client (one runtime thread); rounds interleave T = 1, 2. "
         "async = per-thread current_thread tokio runtime with `client.send(Request::get(url))`; "
-        "sink = `client.submit` with a closure sink reporting over a channel."
+        "sink = `client.submit` with a closure sink reporting over a channel. work = µs of busy CPU the "
+        "submitting thread spends per response (an application handling results): with 0 the single-threaded "
+        "server bounds both thread counts, so the check is that 2 threads do not collapse (≥ 0.90); with work > 0 "
+        "one thread's own work bounds it, so a second thread must add throughput (≥ 1.00)."
     )
     out.append("")
-    out.append("| API | threads | req/s (median) | CPU µs/req (process) | rounds req/s | vs 1 thread (median of same-round ratios) |")
-    out.append("|---|---:|---:|---:|---|---:|")
+    out.append("| API | work µs | threads | req/s (median) | CPU µs/req (process) | rounds req/s | vs 1 thread (median of same-round ratios) |")
+    out.append("|---|---:|---:|---:|---:|---|---:|")
     ratio = {}
     for r in recs:
         if "ratio_vs_first" in r:
-            ratio[r["api"]] = r["ratio_vs_first"]
+            ratio[(r["api"], r.get("work_us", 0))] = r["ratio_vs_first"]
     for r in recs:
         if "threads" in r:
-            rt = ratio.get(r["api"], {}).get(str(r["threads"]), float("nan"))
+            key = (r["api"], r.get("work_us", 0))
+            rt = ratio.get(key, {}).get(str(r["threads"]), float("nan"))
             out.append(
-                "| %s | %d | %d | %.2f | %s | %.2f |"
-                % (r["api"], r["threads"], r["req_per_s"], r["cpu_us_per_req"], ", ".join(map(str, r["rounds"])), rt)
+                "| %s | %d | %d | %d | %.2f | %s | %.2f |"
+                % (r["api"], key[1], r["threads"], r["req_per_s"], r["cpu_us_per_req"], ", ".join(map(str, r["rounds"])), rt)
             )
-    for api, rt in ratio.items():
+    for (api, work), rt in ratio.items():
         if "2" in rt:
-            goals.append(("throughput 2 ÷ 1 submitting threads (%s API)" % api, "%.2f" % rt["2"], "≥ 1.00", rt["2"] >= 1.0))
+            floor = 1.0 if work > 0 else 0.9
+            goals.append((
+                "throughput 2 ÷ 1 submitting threads (%s API, %d µs work/response)" % (api, work),
+                "%.2f" % rt["2"], "≥ %.2f" % floor, rt["2"] >= floor,
+            ))
     out.append("")
 
 # ---------------------------------------------------------------- allocations
