@@ -224,6 +224,9 @@ pub struct Connection {
     now: Instant,
     /// Counters for the client's metrics.
     metrics: ConnMetrics,
+    /// The latest time the transport reported for statistics only (`set_now`): kept apart
+    /// from `now`, which paces budgets and timers.
+    stats_now: Instant,
 }
 
 impl Connection {
@@ -274,6 +277,7 @@ impl Connection {
             flood: FloodGuard::new(),
             now,
             metrics: ConnMetrics::default(),
+            stats_now: now,
             cfg,
         };
         // The server allows a 4096-byte table until its SETTINGS say otherwise; our own cap
@@ -370,7 +374,7 @@ impl Connection {
             s.send_blocked = !room && !end;
             let sendable = s.send_window.available() > 0 || s.send_buffered == 0;
             if !sendable {
-                introspect::stall(&mut self.metrics, s, self.now);
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
             }
             if !s.in_sched && (s.send_buffered > 0 || end) && sendable {
                 s.in_sched = true;
@@ -429,7 +433,11 @@ impl Connection {
         let Some(s) = self.streams.remove(&sid) else {
             return;
         };
-        introspect::stall_end(&mut self.metrics, s.stalled_since, self.now);
+        introspect::stall_end(
+            &mut self.metrics,
+            s.stalled_since,
+            self.now.max(self.stats_now),
+        );
         self.ids.remove(&id);
         // (Its recv_unacked was already credited to the connection: nothing to return.)
         // Even if its HEADERS are still in our buffer they go out ahead of the RST_STREAM
@@ -1433,7 +1441,7 @@ impl Connection {
             content_length: None,
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,
-            opened: self.now,
+            opened: self.now.max(self.stats_now),
             stalled_since: None,
         };
         stream.in_sched = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);
@@ -1476,14 +1484,14 @@ impl Connection {
                 continue;
             }
             if conn_avail == 0 {
-                introspect::stall(&mut self.metrics, s, self.now);
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
                 s.in_sched = true;
                 blocked.push((sid, s.priority));
                 continue;
             }
             let stream_avail = s.send_window.available();
             if stream_avail == 0 {
-                introspect::stall(&mut self.metrics, s, self.now);
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
                 continue; // resumes on the stream's WINDOW_UPDATE
             }
             let Some(chunk) = s.send_buf.front_mut() else {
@@ -1499,7 +1507,11 @@ impl Connection {
                 s.send_buf.pop_front();
             }
             s.send_buffered -= n;
-            introspect::stall_end(&mut self.metrics, s.stalled_since.take(), self.now);
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since.take(),
+                self.now.max(self.stats_now),
+            );
             self.metrics.data_bytes_sent += n as u64;
             let end = s.end_queued && s.send_buffered == 0;
             frame::encode_data_head(sid, n as u32, end, &mut self.write_buf);
@@ -1513,6 +1525,11 @@ impl Connection {
                     self.remove_stream(sid);
                 }
                 continue;
+            }
+            if s.send_buffered > 0
+                && (s.send_window.available() == 0 || self.send_window.available() == 0)
+            {
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
             }
             if s.send_blocked && s.send_buffered <= low {
                 s.send_blocked = false;
@@ -1604,7 +1621,11 @@ impl Connection {
 
     fn remove_stream(&mut self, sid: StreamId) {
         if let Some(s) = self.streams.remove(&sid) {
-            introspect::stall_end(&mut self.metrics, s.stalled_since, self.now);
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since,
+                self.now.max(self.stats_now),
+            );
             self.ids.remove(&s.req);
             self.after_stream_closed();
         }
@@ -1647,7 +1668,11 @@ impl Connection {
             }
             return;
         };
-        introspect::stall_end(&mut self.metrics, s.stalled_since, self.now);
+        introspect::stall_end(
+            &mut self.metrics,
+            s.stalled_since,
+            self.now.max(self.stats_now),
+        );
         self.ids.remove(&s.req);
         self.write_rst(sid, code);
         self.remember_reset(sid);
@@ -1680,7 +1705,11 @@ impl Connection {
         streams.sort_unstable_by_key(|(sid, _)| *sid);
         self.ids.clear();
         for (_, s) in streams {
-            introspect::stall_end(&mut self.metrics, s.stalled_since, self.now);
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since,
+                self.now.max(self.stats_now),
+            );
             if s.finished {
                 continue;
             }

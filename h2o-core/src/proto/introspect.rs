@@ -119,11 +119,12 @@ impl Connection {
         &self.metrics
     }
 
-    /// Tells the connection the current time without processing anything (keeps the
-    /// timestamps of stall and stream statistics fresh between reads).
+    /// Tells the connection the current time for statistics only (keeps the timestamps of
+    /// stall and stream statistics fresh between reads; timers and budgets still advance
+    /// only through [`process`](Self::process) and [`handle_timeout`](Self::handle_timeout)).
     pub fn set_now(&mut self, now: Instant) {
-        if now > self.now {
-            self.now = now;
+        if now > self.stats_now {
+            self.stats_now = now;
         }
     }
 
