@@ -307,3 +307,40 @@ fn debug_dump_shows_queued_requests() {
     });
     client.close();
 }
+
+#[test]
+fn errors_are_counted_by_kind() {
+    let server = TestServer::start();
+    let client = Client::new().unwrap();
+    client.blocking_get(&server.url("/hello")).unwrap();
+    // A deadline that passes: RequestTimeout.
+    let req = Request::get(&server.url("/delay/3000"))
+        .unwrap()
+        .timeout(Duration::from_millis(100));
+    let err = block_on(client.send(req)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RequestTimeout);
+    // A cancelled request: Cancelled.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = client.submit(
+        Request::get(&server.url("/delay/3000")).unwrap(),
+        move |ev: h2o_core::client::ResponseEvent| {
+            if let h2o_core::client::ResponseEvent::Error(e) = ev {
+                let _ = tx.send(e.kind());
+            }
+            h2o_core::client::Consumed::Now
+        },
+    );
+    handle.cancel();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        ErrorKind::Cancelled
+    );
+    let m = client.metrics();
+    assert_eq!(m.errors_of(ErrorKind::RequestTimeout), 1);
+    assert_eq!(m.errors_of(ErrorKind::Cancelled), 1);
+    assert_eq!(m.stats.requests_failed, 2);
+    assert_eq!(m.errors.iter().map(|(_, n)| n).sum::<u64>(), 2);
+    assert_eq!(m.stats.requests_completed, 1);
+    assert_eq!(m.latency.count, 1);
+    client.close();
+}
