@@ -381,6 +381,123 @@ typedef struct h2o_event_t {
 } h2o_event_t;
 
 /**
+ * Headline metrics of a client (see `h2o_client_metrics_json` for everything, including
+ * the latency buckets and pool details). Latencies are of completed requests, from
+ * submit to the end of the response, in microseconds (HDR-style buckets, at most ~3%
+ * above the true value; 0 when nothing completed).
+ */
+typedef struct h2o_metrics_t {
+  /**
+   * Seconds since the client started.
+   */
+  double uptime_seconds;
+  /**
+   * Requests submitted.
+   */
+  uint64_t requests_submitted;
+  /**
+   * Requests that ended with a response.
+   */
+  uint64_t requests_completed;
+  /**
+   * Requests that ended with an error.
+   */
+  uint64_t requests_failed;
+  /**
+   * Transparent retries.
+   */
+  uint64_t requests_retried;
+  /**
+   * Requests in the latency histogram (= completed).
+   */
+  uint64_t latency_count;
+  /**
+   * Median latency (µs).
+   */
+  uint64_t latency_p50_us;
+  /**
+   * 90th percentile (µs).
+   */
+  uint64_t latency_p90_us;
+  /**
+   * 99th percentile (µs).
+   */
+  uint64_t latency_p99_us;
+  /**
+   * 99.9th percentile (µs).
+   */
+  uint64_t latency_p999_us;
+  /**
+   * Largest latency (µs).
+   */
+  uint64_t latency_max_us;
+  /**
+   * Response body bytes received.
+   */
+  uint64_t body_bytes_received;
+  /**
+   * Request body bytes sent.
+   */
+  uint64_t body_bytes_sent;
+  /**
+   * Bytes read from sockets.
+   */
+  uint64_t wire_bytes_received;
+  /**
+   * Bytes written to sockets.
+   */
+  uint64_t wire_bytes_sent;
+  /**
+   * Failed requests by kind: `errors[H2O_RESULT_CONNECT]` etc. (index 0 unused).
+   */
+  uint64_t errors[19];
+  /**
+   * Times a stream waited for flow-control credit to send its body.
+   */
+  uint64_t flow_control_stalls;
+  /**
+   * Total time of those waits (µs).
+   */
+  uint64_t flow_control_stalled_us;
+  /**
+   * HPACK-encoded bytes of request headers sent.
+   */
+  uint64_t hpack_sent_encoded;
+  /**
+   * Plain (name + value) bytes of request headers sent.
+   */
+  uint64_t hpack_sent_plain;
+  /**
+   * HPACK-encoded bytes of response headers received.
+   */
+  uint64_t hpack_received_encoded;
+  /**
+   * Plain bytes of response headers received.
+   */
+  uint64_t hpack_received_plain;
+  /**
+   * Read-buffer refills that reused the allocation.
+   */
+  uint64_t read_buffer_hits;
+  /**
+   * Read-buffer refills that allocated.
+   */
+  uint64_t read_buffer_misses;
+  /**
+   * Live connections.
+   */
+  uint64_t connections_open;
+  /**
+   * Connections opened since the client started.
+   */
+  uint64_t connections_created;
+  /**
+   * Streams open across connections.
+   */
+  uint64_t open_streams;
+} h2o_metrics_t;
+
+/**
  * Called for each 1xx response (100 Continue, 103 Early Hints) with its fields. The
  * `headers` array and the bytes it points to are valid only during the call.
  */
@@ -1261,6 +1378,62 @@ h2o_result h2o_config_from_json(const char *json, struct h2o_config_t **out);
  * the file or variable and the key).
  */
 h2o_result h2o_config_from_env(struct h2o_config_t **out);
+
+/**
+ * Fills `*out` with the client's headline metrics. Cheap (atomic loads; no connection
+ * task is involved).
+ *
+ * Errors: `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_USE_AFTER_CLOSE`.
+ * Thread: any, including callbacks.
+ *
+ * ```c
+ * h2o_metrics_t m;
+ * if (h2o_client_metrics(client, &m) == H2O_RESULT_OK)
+ *     printf("%llu done, p99 %llu us\n", (unsigned long long)m.requests_completed,
+ *            (unsigned long long)m.latency_p99_us);
+ * ```
+ */
+h2o_result h2o_client_metrics(const struct h2o_client_t *client, struct h2o_metrics_t *out);
+
+/**
+ * Stores the full metrics snapshot as a JSON object in `*out` (latency percentiles and
+ * buckets, requests, errors by kind, bytes, flow-control stalls, HPACK, read-buffer
+ * reuse, pool). The shape is the same in every front end.
+ *
+ * Ownership: the caller owns `*out` and frees it with `h2o_string_free`.
+ * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_USE_AFTER_CLOSE`.
+ * Thread: any, including callbacks.
+ */
+h2o_result h2o_client_metrics_json(const struct h2o_client_t *client, char **out);
+
+/**
+ * Stores the metrics snapshot in the Prometheus text exposition format in `*out`
+ * (`h2o_requests_total`, `h2o_request_duration_seconds` histogram, ...).
+ *
+ * Ownership: the caller owns `*out` and frees it with `h2o_string_free`.
+ * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_USE_AFTER_CLOSE`.
+ * Thread: any, including callbacks.
+ */
+h2o_result h2o_client_metrics_prometheus(const struct h2o_client_t *client, char **out);
+
+/**
+ * Stores a JSON debug dump in `*out`: every connection with its state, settings both
+ * ways, windows, open streams (state, windows, age) and queued requests. Each
+ * connection answers between two passes of its loop; one that does not within 500 ms
+ * is listed as `"unresponsive"`.
+ *
+ * Ownership: the caller owns `*out` and frees it with `h2o_string_free`.
+ * Errors (nothing allocated): `H2O_RESULT_NULL_ARGUMENT`, `H2O_RESULT_USE_AFTER_CLOSE`.
+ * Thread: any, but it blocks up to 500 ms: do not call it from a callback (the
+ * connections on that runtime thread could not answer).
+ */
+h2o_result h2o_client_debug_dump(const struct h2o_client_t *client, char **out);
+
+/**
+ * Frees a string returned by `h2o_client_metrics_json`, `h2o_client_metrics_prometheus`
+ * or `h2o_client_debug_dump`. NULL is ignored.
+ */
+void h2o_string_free(char *s);
 
 /**
  * Creates a request for `method` (e.g. `"GET"`, any RFC 9110 token) on `url` (absolute

@@ -268,6 +268,120 @@ export interface NativeStats {
   queued: number;
 }
 
+/** What {@link Client.metrics} returns. Latencies are of completed requests (submit to
+ * end of response) in microseconds, from HDR-style buckets (at most ~3% high). */
+export interface Metrics {
+  uptime_seconds: number;
+  requests: {
+    submitted: number;
+    completed: number;
+    failed: number;
+    retried: number;
+    in_flight: number;
+    completed_per_second: number;
+  };
+  latency_us: {
+    count: number;
+    sum: number;
+    mean: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    p999: number;
+    max: number;
+    /** Non-empty buckets as `[low, high, count]`. */
+    buckets: Array<[number, number, number]>;
+  };
+  /** Failed requests by error kind name (`connect`, `stream_reset`, ...), zeros included. */
+  errors: Record<string, number>;
+  bytes: {
+    body_received: number;
+    body_sent: number;
+    wire_received: number;
+    wire_sent: number;
+    body_received_per_second: number;
+    body_sent_per_second: number;
+  };
+  /** Streams waiting for flow-control credit to send their body. */
+  flow_control: { stalls: number; stalled_seconds: number };
+  /** HPACK-encoded header bytes vs. plain (name + value) size; ratios null before traffic. */
+  hpack: {
+    sent_encoded: number;
+    sent_plain: number;
+    received_encoded: number;
+    received_plain: number;
+    sent_ratio: number | null;
+    received_ratio: number | null;
+  };
+  /** Connection read-buffer refills that reused the allocation (hits) or allocated (misses). */
+  read_buffer: { hits: number; misses: number };
+  pool: {
+    connections_open: number;
+    connections_created: number;
+    open_streams: number;
+    queued: number;
+    acquisitions_hit: number;
+    acquisitions_miss: number;
+    closed: Record<string, number>;
+  };
+}
+
+/** HTTP/2 settings in a {@link DebugDump}. */
+export interface DebugSettings {
+  header_table_size: number;
+  max_concurrent_streams: number;
+  initial_window_size: number;
+  max_frame_size: number;
+  max_header_list_size: number;
+}
+
+/** One open stream in a {@link DebugDump}. */
+export interface DebugStream {
+  stream_id: number;
+  request_id: number;
+  state: 'open' | 'half_closed_local' | 'half_closed_remote' | 'closed' | 'idle';
+  head_received: boolean;
+  send_window: number;
+  recv_window: number;
+  send_buffered: number;
+  received: number;
+  age_ms: number;
+  request_age_ms: number | null;
+  stalled_ms: number | null;
+}
+
+/** One connection in a {@link DebugDump} (settings and streams absent while connecting or
+ * when the connection did not answer in time). */
+export interface DebugConnection {
+  id: number;
+  origin: string;
+  lane: number;
+  accepting: boolean;
+  inbound: number;
+  state: 'connecting' | 'open' | 'draining' | 'closed' | 'unresponsive';
+  soft_dead?: boolean;
+  rtt_us?: number | null;
+  local_settings?: DebugSettings;
+  peer_settings?: DebugSettings;
+  peer_settings_received?: boolean;
+  settings_acked?: boolean;
+  windows?: { send: number; recv: number; recv_size: number };
+  buffered?: number;
+  next_stream_id?: number;
+  goaway_last_stream?: number | null;
+  streams?: DebugStream[];
+  queued?: Array<{ request_id: number; body_len: number; request_age_ms?: number }>;
+  parked?: number;
+}
+
+/** What {@link Client.debugDump} returns. */
+export interface DebugDump {
+  uptime_seconds: number;
+  requests_in_flight: number;
+  requests_delayed: number;
+  connections: DebugConnection[];
+}
+
 /** What {@link Client.stats} returns. */
 export interface ClientStats {
   /** Requests sent. */
@@ -306,6 +420,20 @@ export declare class Client {
   ref(): this;
   /** Counters of this client. */
   stats(): ClientStats;
+  /**
+   * The core's metrics snapshot (same shape, snake_case keys, in every front end).
+   * Throws {@link ClosedError} once closed.
+   * @example client.metrics().latency_us.p99
+   */
+  metrics(): Metrics;
+  /** The metrics in the Prometheus text exposition format (for a `/metrics` endpoint). */
+  metricsPrometheus(): string;
+  /**
+   * Every connection's state, settings, windows, open streams and queued requests.
+   * Blocks the calling thread up to 500 ms while the connection tasks answer.
+   * @example client.debugDump().connections[0].streams.length
+   */
+  debugDump(): DebugDump;
 }
 
 /** fetch() init accepted by {@link h2oFetch} (other fetch keys are ignored). */

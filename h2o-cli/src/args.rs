@@ -12,6 +12,8 @@ pub struct Common {
     pub verbose: bool,
     pub cacert: Option<String>,
     pub insecure: bool,
+    /// `--stats`: print the client's metrics snapshot (JSON) to stderr at the end.
+    pub stats: bool,
     pub urls: Vec<String>,
 }
 
@@ -54,6 +56,7 @@ pub fn parse(
             "-v" | "--verbose" => c.verbose = true,
             "--cacert" => c.cacert = Some(value()?),
             "--insecure" | "-k" => c.insecure = true,
+            "--stats" => c.stats = true,
             _ if arg.starts_with('-') && arg.len() > 1 => {
                 if !extra(arg, &mut value)? {
                     return Err(format!("unknown option {arg}"));

@@ -151,8 +151,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_time() - cpu0;
+    let metrics = opts.stats.then(|| client.metrics());
     client.close();
     report(&shared, n, secs, cpu);
+    if let Some(m) = metrics {
+        eprintln!("{}", m.to_json());
+    }
     Ok(())
 }
 

@@ -60,6 +60,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
     }
+    if opts.stats {
+        eprintln!("{}", client.metrics().to_json());
+    }
     client.close();
     if failed > 0 {
         return Err(format!("{failed} of {} requests failed", opts.urls.len()));

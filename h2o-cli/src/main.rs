@@ -9,13 +9,15 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--cacert F] [--insecure] URL...
+  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--stats] [--cacert F] [--insecure] URL...
       Fetch URLs concurrently on one connection per origin; bodies go to stdout in URL
       order, status and headers to stderr with -v.
-  h2o bench [-n N] [-m M] [-c C] [-t T] [-d DATA|@FILE] [--cacert F] [--insecure] URL
+  h2o bench [-n N] [-m M] [-c C] [-t T] [-d DATA|@FILE] [--stats] [--cacert F] [--insecure] URL
       N requests (default 10000), M concurrent streams per connection (default 100),
       C connections (default 1), T runtime threads (default 1). Prints req/s, MB/s,
       latency percentiles and a final JSON line.
+  --stats prints the client's metrics snapshot (JSON: latency histogram, requests, bytes,
+      errors by kind, flow-control stalls, HPACK, pool) to stderr at the end.
   h2o --version
 Settings come from H2O_CONFIG (a JSON file) and H2O_<SETTING> variables, e.g.
 H2O_INITIAL_WINDOW_SIZE=65535 (docs/CONFIG.md); command-line flags override them.";

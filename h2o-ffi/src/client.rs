@@ -543,6 +543,19 @@ impl FfiSink {
     }
 }
 
+/// The core client behind `client` (for the metrics and debug exports), or the C
+/// result to return: NULL argument or use after close.
+pub(crate) fn core_client(client: *const h2o_client_t) -> Result<Client, h2o_result> {
+    if client.is_null() {
+        return Err(fail(h2o_result::NullArgument, "argument `client` is NULL"));
+    }
+    let shared = &client_ref(client).shared;
+    match shared.core.read().clone() {
+        Some(c) if !shared.closed.load(Ordering::Acquire) => Ok(c),
+        _ => Err(fail(h2o_result::UseAfterClose, "the client is closed")),
+    }
+}
+
 fn client_ref<'a>(client: *const h2o_client_t) -> &'a h2o_client_t {
     // SAFETY: callers check for NULL first; non-NULL clients come from `h2o_client_new`
     // and stay alive until `h2o_client_free` (caller contract).

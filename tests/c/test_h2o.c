@@ -1335,6 +1335,76 @@ typedef struct {
     void (*fn)(void);
 } test_t;
 
+/* Metrics count a known workload exactly; the JSON forms and the debug dump are
+ * returned as owned strings that list what they should. */
+static void test_metrics_and_debug_dump(void) {
+    h2o_client_t *c = new_client();
+    CHECK(c != NULL);
+    enum { N = 5 };
+    for (int i = 0; i < N; i++) {
+        resp_t r;
+        resp_init(&r);
+        OK(submit_cb(c, "GET", "/bytes/1000", &r, NULL));
+        CHECK(resp_wait(&r, 20));
+        CHECK_EQ(r.result, H2O_RESULT_OK);
+        resp_destroy(&r);
+    }
+    h2o_metrics_t m;
+    memset(&m, 0xff, sizeof m);
+    OK(h2o_client_metrics(c, &m));
+    CHECK_EQ(m.requests_completed, N);
+    CHECK_EQ(m.latency_count, N);
+    CHECK_EQ(m.body_bytes_received, N * 1000);
+    CHECK_EQ(m.requests_failed, 0);
+    CHECK_EQ(m.errors[H2O_RESULT_CONNECT], 0);
+    CHECK(m.latency_p50_us <= m.latency_p99_us && m.latency_p99_us <= m.latency_max_us);
+    CHECK(m.latency_max_us > 0);
+    CHECK_EQ(m.connections_open, 1);
+    CHECK(m.uptime_seconds > 0);
+
+    char *json = NULL;
+    OK(h2o_client_metrics_json(c, &json));
+    CHECK(json != NULL && json[0] == '{');
+    CHECK(strstr(json, "\"completed\":5") != NULL);
+    CHECK(strstr(json, "\"body_received\":5000") != NULL);
+    h2o_string_free(json);
+    char *prom = NULL;
+    OK(h2o_client_metrics_prometheus(c, &prom));
+    CHECK(strstr(prom, "\nh2o_requests_total 5\n") != NULL);
+    CHECK(strstr(prom, "h2o_request_duration_seconds_count 5\n") != NULL);
+    h2o_string_free(prom);
+
+    /* one request in flight on /delay: the dump lists its stream */
+    resp_t slow;
+    resp_init(&slow);
+    uint64_t id = 0;
+    OK(submit_cb(c, "GET", "/delay/600", &slow, &id));
+    double end = now_s() + 5;
+    do {
+        sleep_ms(5);
+        OK(h2o_client_metrics(c, &m));
+    } while (m.open_streams == 0 && now_s() < end);
+    CHECK_EQ(m.open_streams, 1);
+    char *dump = NULL;
+    OK(h2o_client_debug_dump(c, &dump));
+    char want[64];
+    snprintf(want, sizeof want, "\"request_id\":%llu,", (unsigned long long)id);
+    CHECK(strstr(dump, "\"state\":\"open\"") != NULL);
+    CHECK(strstr(dump, want) != NULL);
+    CHECK(strstr(dump, "\"state\":\"half_closed_local\"") != NULL);
+    h2o_string_free(dump);
+    CHECK(resp_wait(&slow, 20));
+    CHECK_EQ(slow.result, H2O_RESULT_OK);
+    resp_destroy(&slow);
+
+    CHECK_EQ(h2o_client_metrics_json(c, NULL), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_client_debug_dump(NULL, &dump), H2O_RESULT_NULL_ARGUMENT);
+    h2o_string_free(NULL);
+    OK(h2o_client_close(c));
+    CHECK_EQ(h2o_client_metrics(c, &m), H2O_RESULT_USE_AFTER_CLOSE);
+    h2o_client_free(c);
+}
+
 #define T(f) {#f, f}
 static const test_t TESTS[] = {
     T(test_version),
@@ -1371,6 +1441,7 @@ static const test_t TESTS[] = {
     T(test_submit_racing_close),
     T(test_multiplex_100),
     T(test_null_callbacks_members),
+    T(test_metrics_and_debug_dump),
 };
 
 int main(int argc, char **argv) {

@@ -577,6 +577,14 @@ class ClientCore {
     if (this.closeResolve) this.closeResolve();
   }
 
+  /** A string from the native client's introspection (`metricsJson`, ...); throws
+   * ClosedError once the client is closed. */
+  introspect(what) {
+    const s = this.native === null ? null : this.native[what]();
+    if (s === null) throw new errors.ClosedError('client is closed');
+    return s;
+  }
+
   stats() {
     const c = this.counters;
     const base = {
@@ -666,6 +674,22 @@ class Client {
   /** Counters of this client (see index.d.ts ClientStats). */
   stats() {
     return this._core.stats();
+  }
+
+  /** The core's metrics snapshot (see index.d.ts Metrics); throws ClosedError once closed. */
+  metrics() {
+    return JSON.parse(this._core.introspect('metricsJson'));
+  }
+
+  /** The metrics in the Prometheus text exposition format. */
+  metricsPrometheus() {
+    return this._core.introspect('metricsPrometheus');
+  }
+
+  /** Every connection's state, settings, windows, open streams and queued requests
+   * (see index.d.ts DebugDump). Blocks up to 500 ms waiting for the connection tasks. */
+  debugDump() {
+    return JSON.parse(this._core.introspect('debugDump'));
   }
 }
 

@@ -934,6 +934,25 @@ impl NativeClient {
         ]
     }
 
+    /// The core's metrics snapshot as JSON; `null` once closed.
+    #[napi]
+    pub fn metrics_json(&self) -> Option<String> {
+        Some(self.client.as_ref()?.metrics().to_json())
+    }
+
+    /// The core's metrics in the Prometheus text format; `null` once closed.
+    #[napi]
+    pub fn metrics_prometheus(&self) -> Option<String> {
+        Some(self.client.as_ref()?.metrics().to_prometheus())
+    }
+
+    /// The core's debug dump as JSON (waits up to 500 ms for the connection tasks);
+    /// `null` once closed.
+    #[napi]
+    pub fn debug_dump(&self) -> Option<String> {
+        Some(self.client.as_ref()?.debug_dump())
+    }
+
     /// The core pool's statistics as JSON (connections, close reasons, retries,
     /// acquisitions); `null` once closed.
     #[napi]

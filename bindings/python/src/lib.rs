@@ -1054,6 +1054,23 @@ impl NativeClient {
         self.client.lock().is_none()
     }
 
+    /// The core's metrics snapshot as JSON (`Client::metrics().to_json()`).
+    fn metrics_json(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.core(py)?.metrics().to_json())
+    }
+
+    /// The core's metrics in the Prometheus text format.
+    fn metrics_prometheus(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.core(py)?.metrics().to_prometheus())
+    }
+
+    /// The core's debug dump (JSON); waits up to 500 ms for the connection tasks, with
+    /// the GIL released.
+    fn debug_dump(&self, py: Python<'_>) -> PyResult<String> {
+        let client = self.core(py)?;
+        Ok(detached(py, move || client.debug_dump()))
+    }
+
     /// The binding's counters.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = &*self.stats;
@@ -1108,6 +1125,19 @@ impl NativeClient {
             d.set_item("open_streams", cs.open_streams())?;
         }
         Ok(d)
+    }
+}
+
+impl NativeClient {
+    /// The core client, or `Closed` after `close`.
+    fn core(&self, py: Python<'_>) -> PyResult<Client> {
+        match self.client.lock().clone() {
+            Some(c) => Ok(c),
+            None => {
+                let e = CoreError::new(ErrorKind::Closed, "client is closed");
+                Err(core_err(py, &e))
+            }
+        }
     }
 }
 

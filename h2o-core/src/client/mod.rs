@@ -3,6 +3,9 @@
 //! event-sink form ([`Client::submit`]) that the C, Python and Node front ends adapt.
 
 pub mod config;
+pub(crate) mod debug;
+mod json;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod settings;
@@ -17,6 +20,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use config::{Config, Overflow, PoolConfig, TlsConfig};
+pub use metrics::Metrics;
 pub use request::{Body, BodySender, Request, Timeouts};
 pub use response::{Response, ResponseBody, ResponseFuture};
 pub use settings::{ConfigError, ConfigLoader, SettingValue};
@@ -162,7 +166,8 @@ impl Client {
             idle: request.timeouts.idle.or(cfg.idle_timeout),
             total: request.timeouts.total.or(cfg.request_timeout),
         };
-        let submitted = (timeouts != Timeouts::default()).then(std::time::Instant::now);
+        let start = std::time::Instant::now();
+        let submitted = (timeouts != Timeouts::default()).then_some(start);
         let body = match request.body {
             request::Body::Empty => SubmitBody::Empty,
             request::Body::Full(b) => SubmitBody::Full(b),
@@ -180,6 +185,7 @@ impl Client {
             attempts: 0,
             timeouts,
             submitted,
+            start,
             sink,
         });
         stats::Counters::inc(&self.inner.pool.counters.requests_submitted);
@@ -189,10 +195,10 @@ impl Client {
             .iter()
             .find_map(|(n, v)| crate::request::validate_request_header(n, v).err());
         if let Some(e) = invalid {
-            stats::Counters::inc(&self.inner.pool.counters.requests_failed);
+            self.inner.pool.counters.failed(e.kind());
             sub.fail(e.with_processed(Processed::No));
         } else if self.inner.closed.load(Ordering::Acquire) {
-            stats::Counters::inc(&self.inner.pool.counters.requests_failed);
+            self.inner.pool.counters.failed(ErrorKind::Closed);
             sub.fail(
                 Error::new(ErrorKind::Closed, "client is closed").with_processed(Processed::No),
             );
@@ -233,6 +239,40 @@ impl Client {
     /// A snapshot of connections and request counters.
     pub fn stats(&self) -> Stats {
         self.inner.pool.stats()
+    }
+
+    /// A metrics snapshot: latency histogram (p50/p90/p99/p999), request, byte and error
+    /// counts, flow-control stalls, HPACK compression, read-buffer reuse and the pool
+    /// statistics of [`stats`](Self::stats). Cheap (no connection task is involved); diff
+    /// two snapshots for rates over an interval.
+    ///
+    /// ```no_run
+    /// let client = h2o_core::Client::new().unwrap();
+    /// let m = client.metrics();
+    /// println!("p99 {:?}, {:.0} req/s", m.latency.quantile(0.99), m.requests_per_second());
+    /// println!("{}", m.to_json());
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        let pool = &self.inner.pool;
+        Metrics::collect(&pool.counters.metrics, pool.stats(), pool.uptime())
+    }
+
+    /// A JSON dump of every connection: state (`connecting`, `open`, `draining`,
+    /// `closed`), settings both ways, connection windows both ways, open streams with
+    /// their state, windows and age, queued requests, RTT. Each connection task answers
+    /// between two passes of its loop; one that does not answer within 500 ms is listed
+    /// as `unresponsive`. Blocks the calling thread for at most that long: do not call it
+    /// from inside an [`EventSink`].
+    ///
+    /// ```no_run
+    /// let client = h2o_core::Client::new().unwrap();
+    /// eprintln!("{}", client.debug_dump());
+    /// ```
+    pub fn debug_dump(&self) -> String {
+        self.inner
+            .pool
+            .debug_dump(Duration::from_millis(500))
+            .to_json()
     }
 
     /// Whether [`close`](Self::close) was called.

@@ -90,6 +90,8 @@ pub(crate) enum Command {
     /// Finish in-flight requests, take no new ones, then close (idle eviction).
     Drain,
     Close,
+    /// Answer with a snapshot for the debug dump.
+    Snapshot(std::sync::mpsc::Sender<super::debug::ConnDump>),
 }
 
 /// Where a request currently lives (it moves when it is retried on another connection).

@@ -22,11 +22,19 @@ pub(crate) struct Counters {
     pub requests_retried: AtomicU64,
     pub acquisitions_hit: AtomicU64,
     pub acquisitions_miss: AtomicU64,
+    /// Latency, bytes, errors by kind and the rest of [`super::Metrics`].
+    pub metrics: super::metrics::Recorder,
 }
 
 impl Counters {
     pub fn inc(c: &AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request ended with an error of `kind`.
+    pub fn failed(&self, kind: crate::error::ErrorKind) {
+        Counters::inc(&self.requests_failed);
+        self.metrics.error(kind);
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::mpsc::{self, UnboundedSender, WeakUnboundedSender};
 
 use crate::client::sink::{Command, EventSink, RequestCtl, ResponseEvent};
 use crate::client::stats::{ConnectionStats, Counters, Stats};
@@ -70,6 +70,8 @@ pub(crate) struct Submission<S: ?Sized + EventSink = dyn EventSink> {
     /// When the caller submitted it (set only when a deadline applies), so retries on
     /// another connection keep the original deadlines.
     pub submitted: Option<std::time::Instant>,
+    /// When the caller submitted it (latency histogram, request age in the debug dump).
+    pub start: std::time::Instant,
     pub sink: S,
 }
 
@@ -209,8 +211,8 @@ pub(crate) struct Pool {
     next_conn: AtomicU64,
     weak: Weak<Pool>,
     pub counters: Arc<Counters>,
-    /// Every connection whose task may still run (for statistics).
-    registry: Mutex<Vec<Weak<ConnShared>>>,
+    /// Every connection whose task may still run (for statistics and the debug dump).
+    registry: Mutex<Vec<(Weak<ConnShared>, WeakUnboundedSender<Command>)>>,
     breakers: breaker::Breakers,
     epoch: Instant,
     /// Requests waiting out a backoff before their next connection attempt (owned here, so
@@ -249,7 +251,7 @@ impl Pool {
             if self.closed.load(Ordering::Acquire) {
                 let e =
                     Error::new(ErrorKind::Closed, "client is closed").with_processed(Processed::No);
-                Counters::inc(&self.counters.requests_failed);
+                self.counters.failed(e.kind());
                 return sub.fail(e);
             }
             let (tx, shared) = match self.connection_for(&sub.origin) {
@@ -264,7 +266,7 @@ impl Pool {
                             return self.retry_later(sub, wait);
                         }
                     }
-                    Counters::inc(&self.counters.requests_failed);
+                    self.counters.failed(e.kind());
                     return sub.fail(e);
                 }
             };
@@ -398,8 +400,8 @@ impl Pool {
         });
         {
             let mut reg = self.registry.lock();
-            reg.retain(|w| w.strong_count() > 0);
-            reg.push(Arc::downgrade(&shared));
+            reg.retain(|(w, _)| w.strong_count() > 0);
+            reg.push((Arc::downgrade(&shared), tx.downgrade()));
         }
         conns.entry(origin.clone()).or_default().push(ConnHandle {
             tx: tx.clone(),
@@ -455,7 +457,7 @@ impl Pool {
     /// caller nothing), else fail it.
     pub fn retry_connect(&self, mut sub: Box<Submission>, error: Error) {
         if sub.attempts >= self.cfg.max_retries || self.closed.load(Ordering::Acquire) {
-            Counters::inc(&self.counters.requests_failed);
+            self.counters.failed(error.kind());
             return sub.fail(error);
         }
         sub.attempts += 1;
@@ -483,7 +485,7 @@ impl Pool {
     /// budget is spent.
     pub fn retry(&self, mut sub: Box<Submission>, error: Error) {
         if sub.attempts >= self.cfg.max_retries {
-            Counters::inc(&self.counters.requests_failed);
+            self.counters.failed(error.kind());
             return sub.fail(error);
         }
         sub.attempts += 1;
@@ -497,7 +499,7 @@ impl Pool {
             .registry
             .lock()
             .iter()
-            .filter_map(Weak::upgrade)
+            .filter_map(|(w, _)| w.upgrade())
             .filter(|c| !c.closed.load(Ordering::Acquire))
             .map(|c| ConnectionStats {
                 id: c.id,
@@ -518,13 +520,80 @@ impl Pool {
         Stats::from_counters(&self.counters, conns)
     }
 
+    /// Time since the pool started.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.epoch.elapsed()
+    }
+
+    /// Asks every live connection task for a snapshot and waits up to `wait` for the
+    /// answers (tasks answer between two passes of their loop, so this does not stop them;
+    /// one that does not answer in time is listed as unresponsive).
+    pub fn debug_dump(&self, wait: std::time::Duration) -> crate::client::debug::DebugDump {
+        use crate::client::debug::{ConnEntry, DebugDump};
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut entries = Vec::new();
+        let mut asked = 0;
+        let live: Vec<(Arc<ConnShared>, WeakUnboundedSender<Command>)> = self
+            .registry
+            .lock()
+            .iter()
+            .filter_map(|(w, s)| Some((w.upgrade()?, s.clone())))
+            .filter(|(c, _)| !c.closed.load(Ordering::Acquire))
+            .collect();
+        for (c, sender) in live {
+            let connecting = c.connecting.load(Ordering::Relaxed);
+            if !connecting {
+                if let Some(s) = sender.upgrade() {
+                    if s.send(Command::Snapshot(tx.clone())).is_ok() {
+                        asked += 1;
+                    }
+                }
+            }
+            entries.push(ConnEntry {
+                id: c.id,
+                origin: format!(
+                    "{}://{}:{}",
+                    c.origin.scheme.as_str(),
+                    c.origin.host,
+                    c.origin.port
+                ),
+                lane: c.origin.lane,
+                connecting,
+                accepting: c.accepting.load(Ordering::Relaxed),
+                inbound: c.inbound.load(Ordering::Relaxed),
+                dump: None,
+            });
+        }
+        drop(tx);
+        let deadline = Instant::now() + wait;
+        while asked > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(d) => {
+                    asked -= 1;
+                    if let Some(e) = entries.iter_mut().find(|e| e.id == d.id) {
+                        e.dump = Some(d);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let stats = Stats::from_counters(&self.counters, Vec::new());
+        DebugDump {
+            uptime: self.uptime(),
+            connections: entries,
+            delayed: self.delayed.lock().len(),
+            requests_in_flight: stats.requests_in_flight(),
+        }
+    }
+
     /// Closes every connection (GOAWAY; in-flight requests end with `Cancelled`) and
     /// returns the connection tasks to await.
     pub fn close(&self) -> Vec<tokio::task::JoinHandle<()>> {
         self.closed.store(true, Ordering::Release);
         let delayed: Vec<Box<Submission>> = self.delayed.lock().drain().map(|(_, s)| s).collect();
         for sub in delayed {
-            Counters::inc(&self.counters.requests_failed);
+            self.counters.failed(ErrorKind::Cancelled);
             sub.fail(
                 Error::new(ErrorKind::Cancelled, "client closed").with_processed(Processed::No),
             );

@@ -23,6 +23,10 @@ use crate::frame::{
 use crate::hpack::{self, DecoderError};
 use crate::request::{validate_request_header, Method, RequestHead};
 
+#[path = "introspect.rs"]
+mod introspect;
+pub use introspect::{ConnMetrics, ConnSnapshot, QueuedSnapshot, StreamSnapshot};
+
 /// Multiplicative hashing for stream and request ids: they are dense integers, so SipHash
 /// would only cost time.
 #[derive(Default)]
@@ -92,6 +96,10 @@ struct Stream {
     /// Absolute output offset just past this stream's HEADERS: if fewer bytes than this
     /// were written when the connection died, the server never saw the request.
     headers_end: u64,
+    /// When the stream opened (for the debug dump).
+    opened: Instant,
+    /// Since when body bytes wait for flow-control credit (metrics).
+    stalled_since: Option<Instant>,
 }
 
 impl Stream {
@@ -214,6 +222,11 @@ pub struct Connection {
     flood: FloodGuard,
     /// The latest time we were given (for budgets of actions that carry no clock).
     now: Instant,
+    /// Counters for the client's metrics.
+    metrics: ConnMetrics,
+    /// The latest time the transport reported for statistics only (`set_now`): kept apart
+    /// from `now`, which paces budgets and timers.
+    stats_now: Instant,
 }
 
 impl Connection {
@@ -263,6 +276,8 @@ impl Connection {
             close_error: None,
             flood: FloodGuard::new(),
             now,
+            metrics: ConnMetrics::default(),
+            stats_now: now,
             cfg,
         };
         // The server allows a 4096-byte table until its SETTINGS say otherwise; our own cap
@@ -358,6 +373,9 @@ impl Connection {
             let room = s.send_buffered < limit;
             s.send_blocked = !room && !end;
             let sendable = s.send_window.available() > 0 || s.send_buffered == 0;
+            if !sendable {
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
+            }
             if !s.in_sched && (s.send_buffered > 0 || end) && sendable {
                 s.in_sched = true;
                 let prio = s.priority;
@@ -415,6 +433,11 @@ impl Connection {
         let Some(s) = self.streams.remove(&sid) else {
             return;
         };
+        introspect::stall_end(
+            &mut self.metrics,
+            s.stalled_since,
+            self.now.max(self.stats_now),
+        );
         self.ids.remove(&id);
         // (Its recv_unacked was already credited to the connection: nothing to return.)
         // Even if its HEADERS are still in our buffer they go out ahead of the RST_STREAM
@@ -767,6 +790,7 @@ impl Connection {
         let window_pressure = s.recv_window.available() < self.stream_window / 2;
         let req = s.req;
         if !d.data.is_empty() {
+            self.metrics.data_bytes_received += len;
             self.events.push_back(Event::Data {
                 id: req,
                 data: d.data,
@@ -846,12 +870,18 @@ impl Connection {
             _ => Section::Head,
         };
         let mut fields = FieldCollector::new(section);
+        let mut plain = 0u64;
         // Always decode, whatever the stream's state: the HPACK table must stay in sync.
         let decoded = self.dec.decode_vetted(
             &block,
             self.cfg.max_header_list_size as usize,
-            |h, vetted| fields.push(h, vetted),
+            |h, vetted| {
+                plain += (h.name.len() + h.value.len()) as u64;
+                fields.push(h, vetted)
+            },
         );
+        self.metrics.header_bytes_received_encoded += block.len() as u64;
+        self.metrics.header_bytes_received_plain += plain;
         let too_large = match decoded {
             Ok(_) => false,
             Err(DecoderError::HeaderListTooLarge) => true,
@@ -1366,7 +1396,11 @@ impl Connection {
             return self.fail(p.id, e.with_processed(Processed::No));
         }
         self.scratch.clear();
+        let mut plain = 0u64;
+        let fields = fields.inspect(|(a, b)| plain += (a.len() + b.len()) as u64);
         self.enc.encode(fields, &mut self.scratch);
+        self.metrics.header_bytes_sent_plain += plain;
+        self.metrics.header_bytes_sent_encoded += self.scratch.len() as u64;
 
         let sid = StreamId::new(self.next_stream_id);
         self.next_stream_id += 2;
@@ -1409,6 +1443,8 @@ impl Connection {
             content_length: None,
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,
+            opened: self.now.max(self.stats_now),
+            stalled_since: None,
         };
         stream.in_sched = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);
         if stream.in_sched {
@@ -1450,12 +1486,14 @@ impl Connection {
                 continue;
             }
             if conn_avail == 0 {
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
                 s.in_sched = true;
                 blocked.push((sid, s.priority));
                 continue;
             }
             let stream_avail = s.send_window.available();
             if stream_avail == 0 {
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
                 continue; // resumes on the stream's WINDOW_UPDATE
             }
             let Some(chunk) = s.send_buf.front_mut() else {
@@ -1471,6 +1509,12 @@ impl Connection {
                 s.send_buf.pop_front();
             }
             s.send_buffered -= n;
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since.take(),
+                self.now.max(self.stats_now),
+            );
+            self.metrics.data_bytes_sent += n as u64;
             let end = s.end_queued && s.send_buffered == 0;
             frame::encode_data_head(sid, n as u32, end, &mut self.write_buf);
             self.write_buf.extend_from_slice(&data);
@@ -1483,6 +1527,11 @@ impl Connection {
                     self.remove_stream(sid);
                 }
                 continue;
+            }
+            if s.send_buffered > 0
+                && (s.send_window.available() == 0 || self.send_window.available() == 0)
+            {
+                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
             }
             if s.send_blocked && s.send_buffered <= low {
                 s.send_blocked = false;
@@ -1574,6 +1623,11 @@ impl Connection {
 
     fn remove_stream(&mut self, sid: StreamId) {
         if let Some(s) = self.streams.remove(&sid) {
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since,
+                self.now.max(self.stats_now),
+            );
             self.ids.remove(&s.req);
             self.after_stream_closed();
         }
@@ -1616,6 +1670,11 @@ impl Connection {
             }
             return;
         };
+        introspect::stall_end(
+            &mut self.metrics,
+            s.stalled_since,
+            self.now.max(self.stats_now),
+        );
         self.ids.remove(&s.req);
         self.write_rst(sid, code);
         self.remember_reset(sid);
@@ -1648,6 +1707,11 @@ impl Connection {
         streams.sort_unstable_by_key(|(sid, _)| *sid);
         self.ids.clear();
         for (_, s) in streams {
+            introspect::stall_end(
+                &mut self.metrics,
+                s.stalled_since,
+                self.now.max(self.stats_now),
+            );
             if s.finished {
                 continue;
             }

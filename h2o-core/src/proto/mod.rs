@@ -12,7 +12,9 @@ mod scheduler;
 mod validate;
 
 pub use config::ProtoConfig;
-pub use connection::{Connection, IdHasher, PeerSettings};
+pub use connection::{
+    ConnMetrics, ConnSnapshot, Connection, IdHasher, PeerSettings, QueuedSnapshot, StreamSnapshot,
+};
 pub use event::{Event, RequestId};
 pub use limits::FloodLimits;
 

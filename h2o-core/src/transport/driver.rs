@@ -16,6 +16,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
+use crate::client::debug::ConnDump;
 use crate::client::sink::{Command, Consumed, ResponseEvent};
 use crate::client::stats::Counters;
 use crate::client::Config;
@@ -24,7 +25,7 @@ use crate::frame::ErrorCode;
 use crate::pool::{
     ConnShared, OriginKey, Pool, Submission, SubmitBody, CLOSE_HINT_EVICTED, CLOSE_HINT_IDLE,
 };
-use crate::proto::{Connection, Event, RequestId};
+use crate::proto::{ConnMetrics, Connection, Event, RequestId};
 use crate::request::Scheme;
 
 /// Opens the connection (TCP, or TCP then TLS) and drives it until it closes.
@@ -70,7 +71,7 @@ pub(crate) async fn run_connection(
             match &pool {
                 Some(p) => p.retry_connect(sub, failed.clone()),
                 None => {
-                    Counters::inc(&counters.requests_failed);
+                    counters.failed(failed.kind());
                     sub.fail(failed.clone());
                 }
             }
@@ -113,6 +114,8 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
     }
     let now = Instant::now();
     let mut driver = Driver {
+        conn_id,
+        published: ConnMetrics::default(),
         counters,
         idle_since: Some(now),
         soft_dead: false,
@@ -167,8 +170,11 @@ enum Deadline {
 }
 
 struct Driver<IO> {
+    conn_id: u64,
     conn: Connection,
     counters: Arc<Counters>,
+    /// The connection's metrics as last added to the client's counters.
+    published: ConnMetrics,
     /// Since when no request has been on this connection (idle timeout).
     idle_since: Option<Instant>,
     /// A PING went unanswered past the soft timeout: no new requests here.
@@ -269,6 +275,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             }
             Command::Drain => self.conn.drain(),
             Command::Close => self.conn.close(),
+            Command::Snapshot(reply) => {
+                let _ = reply.send(self.dump());
+            }
+        }
+    }
+
+    fn dump(&self) -> ConnDump {
+        let now = Instant::now();
+        ConnDump {
+            id: self.conn_id,
+            conn: self.conn.snapshot(now),
+            request_ages: self
+                .entries
+                .iter()
+                .map(|(id, e)| (id.0, now.saturating_duration_since(e.sub.start)))
+                .collect(),
+            parked: self.parked.len(),
+            soft_dead: self.soft_dead,
         }
     }
 
@@ -290,7 +314,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             self.shared.accepting.store(false, Ordering::Release);
             return match self.pool.upgrade() {
                 Some(pool) => pool.dispatch(sub),
-                None => sub.fail(Error::new(ErrorKind::Closed, "client is closed")),
+                None => {
+                    self.counters.failed(ErrorKind::Closed);
+                    sub.fail(Error::new(ErrorKind::Closed, "client is closed"))
+                }
             };
         }
         let now = self.batch_now();
@@ -315,7 +342,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             for sub in std::mem::take(&mut self.parked) {
                 match self.pool.upgrade() {
                     Some(pool) => pool.dispatch(sub),
-                    None => sub.fail(Error::new(ErrorKind::Closed, "client is closed")),
+                    None => {
+                        self.counters.failed(ErrorKind::Closed);
+                        sub.fail(Error::new(ErrorKind::Closed, "client is closed"))
+                    }
                 }
             }
             return true;
@@ -420,7 +450,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             let room = self.cfg.proto.read_buffer_size;
             let buf = self.conn.read_buffer();
             if buf.capacity() - buf.len() < room.min(8192) {
-                buf.reserve(room);
+                // In place when every chunk cut from the buffer was released; otherwise a
+                // new allocation (counted as read-buffer reuse hits and misses).
+                let m = &self.counters.metrics;
+                if buf.try_reclaim(room) {
+                    m.read_buffer_reused.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    buf.reserve(room);
+                    m.read_buffer_allocated.fetch_add(1, Ordering::Relaxed);
+                }
             }
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
                 Poll::Ready(Ok(0)) => {
@@ -432,7 +470,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     ));
                     progress = true;
                 }
-                Poll::Ready(Ok(_)) => {
+                Poll::Ready(Ok(n)) => {
+                    let m = &self.counters.metrics;
+                    m.wire_bytes_received.fetch_add(n as u64, Ordering::Relaxed);
                     let now = Instant::now();
                     self.last_heard = now;
                     self.conn.process(now);
@@ -461,6 +501,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             }
             match Pin::new(&mut self.io).poll_write(cx, out) {
                 Poll::Ready(Ok(n)) if n > 0 => {
+                    let m = &self.counters.metrics;
+                    m.wire_bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
                     self.conn.advance_transmit(n);
                     progress = true;
                     wrote = true;
@@ -487,6 +529,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         let mut progress = false;
         loop {
             let now = Instant::now();
+            self.conn.set_now(now);
             progress |= self.fire_due(now);
             let Some(next) = self.next_wakeup() else {
                 self.sleep_at = None;
@@ -656,6 +699,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if let Some(rtt) = self.conn.rtt() {
             sh.rtt_us.store(rtt.as_micros() as u64, Ordering::Relaxed);
         }
+        self.counters
+            .metrics
+            .add_connection_delta(self.conn.metrics(), &mut self.published);
         let busy = open + queued > 0 || !self.entries.is_empty();
         match (busy, self.idle_since) {
             (true, Some(_)) => self.idle_since = None,
@@ -702,6 +748,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 }
                 Event::Done { id } => {
                     if let Some(mut e) = self.entries.remove(&id) {
+                        let took = self.last_heard.saturating_duration_since(e.sub.start);
+                        self.counters.metrics.latency.record(took);
                         Counters::inc(&self.counters.requests_completed);
                         e.sub.sink.on_event(ResponseEvent::Done);
                         if e.body_rx.is_some() {
@@ -767,7 +815,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return pool.retry(e.sub, error);
             }
         }
-        Counters::inc(&self.counters.requests_failed);
+        self.counters.failed(error.kind());
         e.sub.sink.on_event(ResponseEvent::Error(error));
     }
 
@@ -800,7 +848,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 match self.pool.upgrade() {
                     Some(pool) => pool.dispatch(sub),
                     None => {
-                        Counters::inc(&self.counters.requests_failed);
+                        self.counters.failed(ErrorKind::Closed);
                         sub.fail(
                             Error::new(ErrorKind::Closed, "client is closed")
                                 .with_processed(Processed::No),
@@ -815,7 +863,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         debug_assert!(leftover.is_empty(), "requests left on a closed connection");
         for id in leftover {
             if let Some(e) = self.entries.remove(&id) {
-                Counters::inc(&self.counters.requests_failed);
+                self.counters.failed(ErrorKind::Closed);
                 e.sub
                     .fail(Error::new(ErrorKind::Closed, "connection closed"));
             }

@@ -1,5 +1,5 @@
 // Compiled with tsc --noEmit by test/types.test.mjs: the public API as a TypeScript user sees it.
-import h2o, { Client, h2oFetch, H2oError, TimeoutError, AbortError, Kind, type ClientOptions, type RequestOptions, type H2oResponse } from 'h2o-native';
+import h2o, { Client, h2oFetch, H2oError, TimeoutError, AbortError, Kind, type ClientOptions, type RequestOptions, type H2oResponse, type Metrics, type DebugDump } from 'h2o-native';
 
 async function main(): Promise<void> {
   const options: ClientOptions = { runtimeThreads: 1, initialWindowSize: 1 << 20, keepaliveInterval: null };
@@ -25,6 +25,13 @@ async function main(): Promise<void> {
   console.log(status, ct, stream, text, json.a, ab.byteLength, trailers.get('x'));
   const st = client.stats();
   console.log(st.inFlight, st.native?.liveHandles);
+  const m: Metrics = client.metrics();
+  const p99: number = m.latency_us.p99;
+  const connectErrors: number | undefined = m.errors['connect'];
+  const dump: DebugDump = client.debugDump();
+  const ages: number[] = dump.connections.flatMap((c) => (c.streams ?? []).map((s) => s.age_ms));
+  const prom: string = client.metricsPrometheus();
+  console.log(p99, connectErrors, ages, prom.length, m.hpack.sent_ratio ?? 0);
   await client.close();
   const r: Response = await h2oFetch(new URL('http://127.0.0.1:1/'), { method: 'GET', client });
   console.log(r.status, h2o.nativeVersion(), Kind.CANCELLED === 13);

@@ -802,6 +802,40 @@ class _BaseClient:
         """
         return self._native.stats()
 
+    def metrics(self) -> Dict[str, Any]:
+        """A metrics snapshot of the core as a dict (the same shape in every front end):
+        ``requests`` (submitted, completed, failed, retried, in_flight,
+        completed_per_second), ``latency_us`` (count, sum, mean, p50, p90, p99, p999, max,
+        ``buckets`` as ``[low, high, count]``), ``errors`` (count per error kind name),
+        ``bytes`` (body and wire, both directions, per-second rates), ``flow_control``
+        (stalls, stalled_seconds), ``hpack`` (encoded vs. plain header bytes and ratios),
+        ``read_buffer`` (reuse hits and misses), ``pool`` (connections, streams, queued,
+        acquisitions, close reasons) and ``uptime_seconds``. Latencies are of completed
+        requests, submit to end of response. Raises ``Closed`` after ``close``.
+
+        Example: ``client.metrics()["latency_us"]["p99"]``.
+        """
+        result: Dict[str, Any] = _json.loads(self._native.metrics_json())
+        return result
+
+    def metrics_prometheus(self) -> str:
+        """The metrics in the Prometheus text exposition format, for a ``/metrics``
+        endpoint. Example: ``print(client.metrics_prometheus())``.
+        """
+        return self._native.metrics_prometheus()
+
+    def debug_dump(self) -> Dict[str, Any]:
+        """A debug dump of every connection, parsed from the core's JSON: ``state``,
+        ``local_settings``/``peer_settings``, connection ``windows``, open ``streams``
+        (stream and request id, state, windows, ``age_ms``) and ``queued`` requests.
+        Waits up to 0.5 s for the connection tasks (a connection that does not answer is
+        listed as ``"unresponsive"``). Raises ``Closed`` after ``close``.
+
+        Example: ``[s["stream_id"] for c in client.debug_dump()["connections"] for s in c["streams"]]``.
+        """
+        result: Dict[str, Any] = _json.loads(self._native.debug_dump())
+        return result
+
     @property
     def is_closed(self) -> bool:
         """Whether ``close`` was called. Example: ``assert client.is_closed``."""
