@@ -10,6 +10,8 @@ pub struct Common {
     pub headers: Vec<(String, String)>,
     pub data: Option<bytes::Bytes>,
     pub verbose: bool,
+    /// `--log FILTER`: log filter (EnvFilter syntax), overrides `H2O_LOG`.
+    pub log: Option<String>,
     pub cacert: Option<String>,
     pub insecure: bool,
     pub urls: Vec<String>,
@@ -52,6 +54,7 @@ pub fn parse(
                 });
             }
             "-v" | "--verbose" => c.verbose = true,
+            "--log" => c.log = Some(value()?),
             "--cacert" => c.cacert = Some(value()?),
             "--insecure" | "-k" => c.insecure = true,
             _ if arg.starts_with('-') && arg.len() > 1 => {

@@ -102,6 +102,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if opts.urls.len() != 1 {
         return Err("bench takes exactly one URL".into());
     }
+    super::log::init(false, opts.log.as_deref())?;
     let mut cfg = Config {
         runtime_threads: t,
         ..Config::default()

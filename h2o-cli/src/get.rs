@@ -8,6 +8,7 @@ use h2o_core::{Client, Config};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = super::args::parse(args, |_, _| Ok(false))?;
+    super::log::init(opts.verbose, opts.log.as_deref())?;
     let mut cfg = Config::default();
     opts.apply_tls(&mut cfg)?;
     let client = Client::with_config(cfg).map_err(|e| e.to_string())?;

@@ -4,14 +4,17 @@
 mod args;
 mod bench;
 mod get;
+mod log;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--cacert F] [--insecure] URL...
+  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--log FILTER] [--cacert F] [--insecure] URL...
       Fetch URLs concurrently on one connection per origin; bodies go to stdout in URL
-      order, status and headers to stderr with -v.
+      order. -v prints every frame sent and received on stderr (like nghttp -v; credentials
+      and cookies redacted) and each response's status and headers. --log FILTER (or
+      H2O_LOG) prints the library's log events, e.g. --log debug,h2o::proto=trace.
   h2o bench [-n N] [-m M] [-c C] [-t T] [-d DATA|@FILE] [--cacert F] [--insecure] URL
       N requests (default 10000), M concurrent streams per connection (default 100),
       C connections (default 1), T runtime threads (default 1). Prints req/s, MB/s,
