@@ -12,6 +12,7 @@ mod panic;
 
 pub mod client;
 pub mod config;
+pub mod log;
 pub mod request;
 pub mod result;
 
@@ -19,6 +20,7 @@ use std::ffi::c_char;
 
 pub use client::*;
 pub use config::*;
+pub use log::*;
 pub use request::*;
 pub use result::*;
 
