@@ -79,7 +79,12 @@ fn quiet_without_verbose_and_log_filter_works() {
     );
 
     let debug = h2o()
-        .args(["get", "--log", "h2o::proto=debug", &url])
+        .args([
+            "get",
+            "--log",
+            "h2o::proto=debug,h2o::client=debug",
+            &format!("{url}?token=s3cr3t"),
+        ])
         .env_remove("H2O_LOG")
         .output()
         .unwrap();
@@ -90,6 +95,15 @@ fn quiet_without_verbose_and_log_filter_works() {
         "{stderr}"
     );
     assert!(!stderr.contains("frame <length="), "{stderr}");
+    assert!(
+        stderr.contains("DEBUG h2o::client: request submitted request=1 method=GET host=127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("path=/hello"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "the query string leaked: {stderr}"
+    );
 
     // H2O_LOG is honoured too.
     let env = h2o()

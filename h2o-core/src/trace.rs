@@ -9,7 +9,7 @@
 //! | `h2o::proto::frame` | one TRACE event per frame sent or received, header lists decoded and redacted |
 //! | `h2o::transport` | TCP connect, TLS handshake, connection end, I/O errors |
 //! | `h2o::pool` | connection choice, new connections, retries of unprocessed requests |
-//! | `h2o::client` | client lifecycle |
+//! | `h2o::client` | request submitted (path without the query string), client closing |
 //!
 //! Structured fields: `conn` (connection id, unique per client process), `stream` (HTTP/2
 //! stream id), `request` (the request id: the correlation id that ties a request's events
