@@ -131,3 +131,36 @@ fn debug_filter_leaves_frames_out() {
         .iter()
         .any(|(_, t, m)| t == "h2o::proto" && m.starts_with("server SETTINGS")));
 }
+
+#[test]
+fn a_header_block_split_into_continuation_is_traced_frame_by_frame() {
+    let events = captured("h2o::proto::frame=trace", || {
+        let mut p = Pair::ready(small_cfg(), server_settings());
+        let mut head = get("/big");
+        head.headers.append("x-big", "~".repeat(20_000));
+        p.conn
+            .submit(h2o_core::proto::RequestId(1), head, None, true);
+        let _ = p.read();
+    });
+    let sent: Vec<&str> = events
+        .iter()
+        .map(|(_, _, m)| m.as_str())
+        .filter(|m| m.starts_with("send HEADERS") || m.starts_with("send CONTINUATION"))
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    // END_STREAM only on HEADERS, END_HEADERS only on the CONTINUATION; the header list
+    // follows the HEADERS line.
+    assert!(
+        sent[0].starts_with("send HEADERS frame <length=16384, flags=0x01, stream_id=1>"),
+        "{}",
+        &sent[0][..80]
+    );
+    assert!(sent[0].contains(":path: /big"));
+    assert!(
+        sent[1].starts_with("send CONTINUATION frame <length="),
+        "{}",
+        sent[1]
+    );
+    assert!(sent[1].contains("flags=0x04, stream_id=1>"), "{}", sent[1]);
+    assert!(sent[1].contains("; END_HEADERS"));
+}
