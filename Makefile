@@ -169,12 +169,18 @@ c-test-plain: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
 	tests/c/run.sh $(CBUILD)/test_h2o
 	H2O_TEST_RUNTIME_THREADS=2 tests/c/run.sh $(CBUILD)/test_h2o
+	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_log.c -o $(CBUILD)/test_log $(C_LINK)
+	tests/c/run.sh $(CBUILD)/test_log
 
 c-test-asan: ffi $(TESTSERVER)
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o_asan $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(abspath tests/c/lsan.supp):print_suppressions=0 \
 	  tests/c/run.sh $(CBUILD)/test_h2o_asan
+	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all -Iinclude tests/c/test_log.c -o $(CBUILD)/test_log_asan $(C_LINK)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(abspath tests/c/lsan.supp):print_suppressions=0 \
+	  tests/c/run.sh $(CBUILD)/test_log_asan
 
 c-test-valgrind: c-test-plain
 	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \

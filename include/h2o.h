@@ -55,6 +55,31 @@
 #define H2O_POOL_OVERFLOW_OPEN_MORE 1
 
 /**
+ * Log level: errors.
+ */
+#define H2O_LOG_ERROR 1
+
+/**
+ * Log level: warnings.
+ */
+#define H2O_LOG_WARN 2
+
+/**
+ * Log level: informational.
+ */
+#define H2O_LOG_INFO 3
+
+/**
+ * Log level: connection, stream, pool and retry events.
+ */
+#define H2O_LOG_DEBUG 4
+
+/**
+ * Log level: every frame sent and received (target `h2o::proto::frame`).
+ */
+#define H2O_LOG_TRACE 5
+
+/**
  * The result of every fallible call and the outcome of every request.
  *
  * The numbers are stable: `H2O_RESULT_OK` is 0; 1..=19 are the core's error kinds
@@ -496,6 +521,19 @@ typedef struct h2o_metrics_t {
    */
   uint64_t open_streams;
 } h2o_metrics_t;
+
+/**
+ * Receives one log event: `level` is `H2O_LOG_ERROR` (1) .. `H2O_LOG_TRACE` (5);
+ * `target` (e.g. `"h2o::proto::frame"`, `"h2o::transport"`, `"h2o::pool"`) and
+ * `message` are UTF-8, NOT NUL-terminated, valid only during the call. A message may
+ * span several lines (a frame and its header list).
+ */
+typedef void (*h2o_log_callback)(void *userdata,
+                                 uint32_t level,
+                                 const char *target,
+                                 size_t target_len,
+                                 const char *message,
+                                 size_t message_len);
 
 /**
  * Called for each 1xx response (100 Continue, 103 Early Hints) with its fields. The
@@ -1434,6 +1472,34 @@ h2o_result h2o_client_debug_dump(const struct h2o_client_t *client, char **out);
  * or `h2o_client_debug_dump`. NULL is ignored.
  */
 void h2o_string_free(char *s);
+
+/**
+ * Installs the process-wide log callback, receiving events up to `max_level`
+ * (`H2O_LOG_ERROR` .. `H2O_LOG_TRACE`; 0 turns logging off). Replaces the previous one.
+ * `callback == NULL` (or `max_level == 0`) removes it: when that call returns, the old
+ * callback is not running on any thread and will not be called again. While no callback
+ * is installed, logging costs nothing (no formatting).
+ *
+ * The callback runs synchronously on whichever thread logs: the library's runtime
+ * threads, and also threads calling `h2o_client_*` functions. It must be quick, must not
+ * call any `h2o_*` function (it may run while the library holds a lock), and must not
+ * unwind (no C++ exceptions, no longjmp). Header values of `authorization`,
+ * `proxy-authorization`, `cookie` and `set-cookie`, and any value sent or received as
+ * HPACK never-indexed, appear as `<redacted>`.
+ *
+ * Returns `H2O_RESULT_INVALID_STATE` when called from inside the log callback.
+ *
+ * ```c
+ * static void on_log(void *ud, uint32_t level, const char *target, size_t tlen,
+ *                    const char *msg, size_t mlen) {
+ *     fprintf(stderr, "[%u] %.*s: %.*s\n", level, (int)tlen, target, (int)mlen, msg);
+ * }
+ * h2o_set_log_callback(on_log, NULL, H2O_LOG_DEBUG);
+ * run_requests();
+ * h2o_set_log_callback(NULL, NULL, 0);
+ * ```
+ */
+h2o_result h2o_set_log_callback(h2o_log_callback callback, void *userdata, uint32_t max_level);
 
 /**
  * Creates a request for `method` (e.g. `"GET"`, any RFC 9110 token) on `url` (absolute

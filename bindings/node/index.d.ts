@@ -459,6 +459,34 @@ export interface H2oFetchInit {
 /** fetch() over HTTP/2 (h2c or, once the core has TLS, h2): returns a standard Response. */
 export declare function h2oFetch(input: string | URL | Request, init?: H2oFetchInit): Promise<Response>;
 
+/** Level of a core log record, most to least severe. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** One record of the core's log, as passed to a {@link setLogger} function. */
+export interface LogRecord {
+  /** Its level ('trace': one record per HTTP/2 frame sent or received). */
+  level: LogLevel;
+  /** Where it comes from: 'h2o::proto', 'h2o::proto::frame', 'h2o::transport' or 'h2o::pool'. */
+  target: string;
+  /**
+   * The message and its fields (`conn=`, `stream=`, `request=` as correlation id). Frame
+   * records span several lines (flags, settings, the decoded header list); values of
+   * authorization, proxy-authorization, cookie and set-cookie appear as `<redacted>`.
+   */
+  message: string;
+}
+
+/**
+ * Routes the core's log records up to `options.level` (default 'debug') to `fn`, called
+ * asynchronously on the JS thread, in order. One logger per process: a new call replaces
+ * it; `setLogger(null)` removes it and the removed function is not called again. Never
+ * keeps the process alive; levels below the chosen one cost nothing in the core.
+ *
+ * @example
+ * setLogger((r) => console.error(`[${r.level}] ${r.target}: ${r.message}`), { level: 'trace' });
+ */
+export declare function setLogger(fn: ((record: LogRecord) => void) | null, options?: { level?: LogLevel }): void;
+
 /** Stable core error-kind numbers. */
 export declare const Kind: Readonly<{
   INVALID_ARGUMENT: 1;
@@ -547,6 +575,7 @@ declare const h2o: {
   H2oResponse: typeof H2oResponse;
   H2oHeaders: typeof H2oHeaders;
   h2oFetch: typeof h2oFetch;
+  setLogger: typeof setLogger;
   Kind: typeof Kind;
   H2_CODES: typeof H2_CODES;
   H2oError: typeof H2oError;

@@ -5,12 +5,14 @@ const { H2oHeaders } = require('./lib/headers');
 const { h2oFetch } = require('./lib/fetch');
 const errors = require('./lib/errors');
 const native = require('./lib/native');
+const { setLogger } = require('./lib/log');
 
 module.exports = {
   Client,
   H2oResponse,
   H2oHeaders,
   h2oFetch,
+  setLogger,
   ...errors,
   errorKinds: native.errorKinds,
   nativeVersion: native.nativeVersion,

@@ -9,6 +9,7 @@ export const {
   H2oResponse,
   H2oHeaders,
   h2oFetch,
+  setLogger,
   Kind,
   H2_CODES,
   H2oError,

@@ -10,6 +10,8 @@ pub struct Common {
     pub headers: Vec<(String, String)>,
     pub data: Option<bytes::Bytes>,
     pub verbose: bool,
+    /// `--log FILTER`: log filter (EnvFilter syntax), overrides `H2O_LOG`.
+    pub log: Option<String>,
     pub cacert: Option<String>,
     pub insecure: bool,
     /// `--stats`: print the client's metrics snapshot (JSON) to stderr at the end.
@@ -54,6 +56,7 @@ pub fn parse(
                 });
             }
             "-v" | "--verbose" => c.verbose = true,
+            "--log" => c.log = Some(value()?),
             "--cacert" => c.cacert = Some(value()?),
             "--insecure" | "-k" => c.insecure = true,
             "--stats" => c.stats = true,

@@ -102,6 +102,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if opts.urls.len() != 1 {
         return Err("bench takes exactly one URL".into());
     }
+    super::log::init(false, opts.log.as_deref())?;
     // Settings: defaults < H2O_CONFIG file < H2O_<SETTING> variables < command-line flags.
     let mut cfg = Config::load().map_err(|e| e.to_string())?;
     if let Some(t) = t {

@@ -8,6 +8,7 @@ use h2o_core::{Client, Config};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = super::args::parse(args, |_, _| Ok(false))?;
+    super::log::init(opts.verbose, opts.log.as_deref())?;
     // Settings: defaults < H2O_CONFIG file < H2O_<SETTING> variables < command-line flags.
     let mut cfg = Config::load().map_err(|e| e.to_string())?;
     opts.apply_tls(&mut cfg)?;

@@ -4,15 +4,18 @@
 mod args;
 mod bench;
 mod get;
+mod log;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--stats] [--cacert F] [--insecure] URL...
+  h2o get [-X METHOD] [-H 'name: value']... [-d DATA|@FILE] [-v] [--log FILTER] [--stats] [--cacert F] [--insecure] URL...
       Fetch URLs concurrently on one connection per origin; bodies go to stdout in URL
-      order, status and headers to stderr with -v.
-  h2o bench [-n N] [-m M] [-c C] [-t T] [-d DATA|@FILE] [--stats] [--cacert F] [--insecure] URL
+      order. -v prints every frame sent and received on stderr (like nghttp -v; credentials
+      and cookies redacted) and each response's status and headers. --log FILTER (or
+      H2O_LOG) prints the library's log events, e.g. --log debug,h2o::proto=trace.
+  h2o bench [-n N] [-m M] [-c C] [-t T] [-d DATA|@FILE] [--log FILTER] [--stats] [--cacert F] [--insecure] URL
       N requests (default 10000), M concurrent streams per connection (default 100),
       C connections (default 1), T runtime threads (default 1). Prints req/s, MB/s,
       latency percentiles and a final JSON line.

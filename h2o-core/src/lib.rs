@@ -19,9 +19,11 @@ pub mod error;
 pub mod frame;
 pub mod headers;
 pub mod hpack;
+pub mod log;
 pub(crate) mod pool;
 pub mod proto;
 pub mod request;
+pub mod trace;
 pub(crate) mod transport;
 
 pub use client::{Client, Config, Request, Response};

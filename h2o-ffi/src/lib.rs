@@ -13,6 +13,7 @@ mod panic;
 pub mod client;
 pub mod config;
 pub mod introspect;
+pub mod log;
 pub mod request;
 pub mod result;
 
@@ -21,6 +22,7 @@ use std::ffi::c_char;
 pub use client::*;
 pub use config::*;
 pub use introspect::*;
+pub use log::*;
 pub use request::*;
 pub use result::*;
 

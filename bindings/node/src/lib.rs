@@ -12,6 +12,8 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod log;
+
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;

@@ -15,6 +15,8 @@
 //! on every event and return credit only when Python takes a chunk
 //! ([`Consumed::Later`] + [`RequestHandle::release`]), so a slow reader slows the server.
 
+mod log;
+
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -1165,5 +1167,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_settings, m)?)?;
     m.add_function(wrap_pyfunction!(threads_waiting, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    log::register(m)?;
     Ok(())
 }

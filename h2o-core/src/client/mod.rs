@@ -168,6 +168,16 @@ impl Client {
         };
         let start = std::time::Instant::now();
         let submitted = (timeouts != Timeouts::default()).then_some(start);
+        tracing::debug!(
+            target: crate::trace::CLIENT,
+            request = id.0,
+            method = request.head.method.as_str(),
+            host = request.url.host(),
+            port = request.url.port(),
+            // Without the query string, which may carry credentials.
+            path = request.url.path().split('?').next().unwrap_or(""),
+            "request submitted"
+        );
         let body = match request.body {
             request::Body::Empty => SubmitBody::Empty,
             request::Body::Full(b) => SubmitBody::Full(b),
@@ -213,6 +223,7 @@ impl Client {
     /// inside an [`EventSink`] (the runtime thread cannot join itself); there, drop the
     /// client instead and it closes in the background.
     pub fn close(&self) {
+        tracing::debug!(target: crate::trace::CLIENT, "client closing");
         self.inner.close(true);
     }
 

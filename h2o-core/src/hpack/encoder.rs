@@ -448,7 +448,7 @@ fn unique_per_message(name: &[u8], value: &[u8]) -> bool {
 
 /// Fields that must not enter a compression context (RFC 7541 §7.1.3).
 #[inline]
-fn is_sensitive(name: &[u8], value: &[u8]) -> bool {
+pub(crate) fn is_sensitive(name: &[u8], value: &[u8]) -> bool {
     match name {
         b"authorization" | b"proxy-authorization" | b"set-cookie" => true,
         b"cookie" => value.len() < 20 || secret_looking_cookie(value),

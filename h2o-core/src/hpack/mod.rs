@@ -41,3 +41,9 @@ pub struct Header {
     /// Received as a never-indexed literal.
     pub never_index: bool,
 }
+
+/// Whether the encoder sends this field as a never-indexed literal (RFC 7541 §7.1.3): the
+/// frame trace redacts such values.
+pub(crate) fn encoder_never_indexes(name: &[u8], value: &[u8]) -> bool {
+    encoder::is_sensitive(name, value)
+}

@@ -262,6 +262,7 @@ impl Pool {
                     if let Some(wait) = self.breakers.open_for(&sub.origin, Instant::now()) {
                         if sub.attempts < self.cfg.max_retries {
                             sub.attempts += 1;
+                            tracing::debug!(target: crate::trace::POOL, request = sub.ctl.id.0, ?wait, "circuit open: waiting for the probe");
                             Counters::inc(&self.counters.requests_retried);
                             return self.retry_later(sub, wait);
                         }
@@ -270,6 +271,14 @@ impl Pool {
                     return sub.fail(e);
                 }
             };
+            tracing::debug!(
+                target: crate::trace::POOL,
+                request = sub.ctl.id.0,
+                conn = shared.id,
+                origin = %sub.origin.host,
+                attempt = sub.attempts,
+                "request routed"
+            );
             *sub.ctl.route.lock() = Some(tx.clone());
             shared.inbound.fetch_add(1, Ordering::Relaxed);
             match tx.send(Command::Submit(sub)) {
@@ -356,6 +365,7 @@ impl Pool {
         if let Some((o, i)) = victim {
             if let Some(list) = conns.get_mut(&o) {
                 let c = list.remove(i);
+                tracing::debug!(target: crate::trace::POOL, conn = c.shared.id, "evicting an idle connection (max_connections_total)");
                 c.shared
                     .close_hint
                     .store(CLOSE_HINT_EVICTED, Ordering::Relaxed);
@@ -382,6 +392,7 @@ impl Pool {
             .unwrap_or(100);
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target: crate::trace::POOL, conn = id, origin = %origin.host, port = origin.port, "opening a new connection");
         let shared = Arc::new(ConnShared {
             id,
             origin: origin.clone(),
@@ -463,6 +474,7 @@ impl Pool {
         sub.attempts += 1;
         Counters::inc(&self.counters.requests_retried);
         let wait = self.breakers.retry_delay(sub.attempts as u32);
+        tracing::debug!(target: crate::trace::POOL, request = sub.ctl.id.0, attempt = sub.attempts, ?wait, error = %error, "connect failed: retrying after a backoff");
         self.retry_later(sub, wait);
     }
 
@@ -490,6 +502,7 @@ impl Pool {
         }
         sub.attempts += 1;
         Counters::inc(&self.counters.requests_retried);
+        tracing::debug!(target: crate::trace::POOL, request = sub.ctl.id.0, attempt = sub.attempts, error = %error, "retrying on another connection");
         self.dispatch(sub)
     }
 

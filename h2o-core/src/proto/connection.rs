@@ -22,6 +22,7 @@ use crate::frame::{
 };
 use crate::hpack::{self, DecoderError};
 use crate::request::{validate_request_header, Method, RequestHead};
+use crate::trace;
 
 #[path = "introspect.rs"]
 mod introspect;
@@ -227,6 +228,8 @@ pub struct Connection {
     /// The latest time the transport reported for statistics only (`set_now`): kept apart
     /// from `now`, which paces budgets and timers.
     stats_now: Instant,
+    /// The `conn` field of this connection's tracing events.
+    trace_id: u64,
 }
 
 impl Connection {
@@ -278,6 +281,7 @@ impl Connection {
             now,
             metrics: ConnMetrics::default(),
             stats_now: now,
+            trace_id: 0,
             cfg,
         };
         // The server allows a 4096-byte table until its SETTINGS say otherwise; our own cap
@@ -299,7 +303,7 @@ impl Connection {
             max_header_list_size: Some(c.cfg.max_header_list_size),
             ..Settings::default()
         };
-        Frame::Settings(settings).encode(&mut c.write_buf);
+        c.write_frame(Frame::Settings(settings));
         // The connection window starts at 65535 whatever SETTINGS say (RFC 9113 §6.9.2).
         let extra = c
             .cfg
@@ -309,6 +313,12 @@ impl Connection {
             c.write_window_update(StreamId::ZERO, extra);
         }
         c
+    }
+
+    /// Sets the connection id carried by this connection's tracing events (field `conn`).
+    /// The transport numbers its connections; a standalone connection uses 0.
+    pub fn set_trace_id(&mut self, id: u64) {
+        self.trace_id = id;
     }
 
     // ----- caller side: requests ------------------------------------------------------
@@ -538,9 +548,18 @@ impl Connection {
         while self.state != State::Closed {
             // The frame type, in case the decoder rejects (and drops) the frame.
             let kind = self.read_buf.get(3).copied();
+            let raw = self
+                .read_buf
+                .first_chunk::<{ frame::FRAME_HEADER_LEN }>()
+                .copied();
             match self.decoder.decode(&mut self.read_buf) {
                 Ok(None) => break,
-                Ok(Some(f)) => self.on_frame(f, now),
+                Ok(Some(f)) => {
+                    if let Some(raw) = raw.filter(|_| trace::frames_enabled()) {
+                        trace::received(self.trace_id, &raw, &f);
+                    }
+                    self.on_frame(f, now)
+                }
                 Err(e) => match e.scope {
                     // A rejected HEADERS frame took its field block with it: the HPACK
                     // context can no longer be kept in sync (RFC 9113 §4.3).
@@ -871,17 +890,24 @@ impl Connection {
         };
         let mut fields = FieldCollector::new(section);
         let mut plain = 0u64;
+        let mut lines = trace::frames_enabled().then(String::new);
         // Always decode, whatever the stream's state: the HPACK table must stay in sync.
         let decoded = self.dec.decode_vetted(
             &block,
             self.cfg.max_header_list_size as usize,
             |h, vetted| {
                 plain += (h.name.len() + h.value.len()) as u64;
+                if let Some(out) = lines.as_mut() {
+                    trace::push_header_line(out, &h.name, &h.value, h.never_index);
+                }
                 fields.push(h, vetted)
             },
         );
         self.metrics.header_bytes_received_encoded += block.len() as u64;
         self.metrics.header_bytes_received_plain += plain;
+        if let Some(lines) = lines {
+            trace::received_headers(self.trace_id, sid.value(), &lines);
+        }
         let too_large = match decoded {
             Ok(_) => false,
             Err(DecoderError::HeaderListTooLarge) => true,
@@ -1012,6 +1038,7 @@ impl Connection {
             return;
         };
         let (req, finished) = (s.req, s.finished);
+        tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = req.0, code = %r.code, "stream reset by the server");
         // A response head proves the server processed the request, whatever the code says.
         let responded = s.phase == Phase::Body;
         self.remove_stream(sid);
@@ -1041,8 +1068,10 @@ impl Connection {
     fn on_settings(&mut self, s: Settings) {
         if s.ack {
             self.settings_acked = true;
+            tracing::debug!(target: trace::PROTO, conn = self.trace_id, "SETTINGS acknowledged by the server");
             return;
         }
+        tracing::debug!(target: trace::PROTO, conn = self.trace_id, settings = ?s, "server SETTINGS");
         if !self.got_peer_settings {
             self.got_peer_settings = true;
             self.peer.max_concurrent_streams = u32::MAX;
@@ -1121,6 +1150,14 @@ impl Connection {
         };
         self.goaway_last = Some(last);
         self.goaway_code = g.code;
+        tracing::debug!(
+            target: trace::PROTO,
+            conn = self.trace_id,
+            last_stream = last.value(),
+            code = %g.code,
+            debug_data = %String::from_utf8_lossy(&g.debug_data),
+            "GOAWAY received"
+        );
         if self.state == State::Open {
             self.state = State::Draining;
         }
@@ -1395,6 +1432,18 @@ impl Connection {
             );
             return self.fail(p.id, e.with_processed(Processed::No));
         }
+        let lines = trace::frames_enabled().then(|| {
+            let mut out = String::new();
+            let regular = head.headers.iter().filter(|(name, _)| *name != b"host");
+            let prio = prio_value
+                .as_deref()
+                .map(|v| (&b"priority"[..], v.as_bytes()));
+            for (name, value) in pseudo[..n].iter().copied().chain(regular).chain(prio) {
+                let never = crate::hpack::encoder_never_indexes(name, value);
+                trace::push_header_line(&mut out, name, value, never);
+            }
+            out
+        });
         self.scratch.clear();
         let mut plain = 0u64;
         let fields = fields.inspect(|(a, b)| plain += (a.len() + b.len()) as u64);
@@ -1415,6 +1464,7 @@ impl Connection {
             exclusive: p.head.priority.exclusive,
             weight: (p.head.priority.weight.clamp(1, 256) - 1) as u8,
         });
+        let start = self.write_buf.len();
         frame::encode_header_block(
             sid,
             &self.scratch,
@@ -1423,6 +1473,10 @@ impl Connection {
             self.peer.max_frame_size,
             &mut self.write_buf,
         );
+        if let Some(lines) = lines {
+            trace::sent(self.trace_id, &self.write_buf[start..], None, Some(&lines));
+        }
+        tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = p.id.0, "stream opened");
         let mut stream = Stream {
             req: p.id,
             priority: p.head.priority,
@@ -1477,7 +1531,11 @@ impl Connection {
             }
             if s.send_buffered == 0 {
                 if s.end_queued {
+                    let start = self.write_buf.len();
                     frame::encode_data_head(sid, 0, true, &mut self.write_buf);
+                    if trace::frames_enabled() {
+                        trace::sent(self.trace_id, &self.write_buf[start..], None, None);
+                    }
                     s.local_closed = true;
                     if s.remote_closed {
                         self.remove_stream(sid);
@@ -1516,8 +1574,12 @@ impl Connection {
             );
             self.metrics.data_bytes_sent += n as u64;
             let end = s.end_queued && s.send_buffered == 0;
+            let start = self.write_buf.len();
             frame::encode_data_head(sid, n as u32, end, &mut self.write_buf);
             self.write_buf.extend_from_slice(&data);
+            if trace::frames_enabled() {
+                trace::sent(self.trace_id, &self.write_buf[start..], None, None);
+            }
             s.send_window.consume(n as u32);
             self.send_window.consume(n as u32);
             let req = s.req;
@@ -1560,7 +1622,11 @@ impl Connection {
     }
 
     fn write_frame(&mut self, f: Frame) {
+        let start = self.write_buf.len();
         f.encode(&mut self.write_buf);
+        if trace::frames_enabled() {
+            trace::sent(self.trace_id, &self.write_buf[start..], Some(&f), None);
+        }
     }
 
     fn write_window_update(&mut self, sid: StreamId, increment: u32) {
@@ -1629,6 +1695,7 @@ impl Connection {
                 self.now.max(self.stats_now),
             );
             self.ids.remove(&s.req);
+            tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = s.req.0, "stream closed");
             self.after_stream_closed();
         }
     }
@@ -1676,6 +1743,7 @@ impl Connection {
             self.now.max(self.stats_now),
         );
         self.ids.remove(&s.req);
+        tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = s.req.0, code = %code, error = %error, "resetting stream");
         self.write_rst(sid, code);
         self.remember_reset(sid);
         if !s.finished {
@@ -1690,6 +1758,7 @@ impl Connection {
             return;
         }
         self.partial = None;
+        tracing::debug!(target: trace::PROTO, conn = self.trace_id, code = %code, why, "connection error: sending GOAWAY");
         self.write_goaway(code, why.as_bytes());
         let e = Error::protocol(code, Origin::Local, Scope::Connection, why);
         self.fail_everything(&e, Processed::Maybe, true);

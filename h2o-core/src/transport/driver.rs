@@ -27,6 +27,7 @@ use crate::pool::{
 };
 use crate::proto::{ConnMetrics, Connection, Event, RequestId};
 use crate::request::Scheme;
+use crate::trace;
 
 /// Opens the connection (TCP, or TCP then TLS) and drives it until it closes.
 pub(crate) async fn run_connection(
@@ -52,7 +53,7 @@ pub(crate) async fn run_connection(
             }
         }
     };
-    tracing::debug!(conn = conn_id, origin = %origin.host, error = %failed, "connect failed");
+    tracing::debug!(target: trace::TRANSPORT, conn = conn_id, origin = %origin.host, port = origin.port, error = %failed, "connect failed");
     shared.accepting.store(false, Ordering::Release);
     shared.connecting.store(false, Ordering::Relaxed);
     shared.closed.store(true, Ordering::Release);
@@ -107,7 +108,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
     pool: Weak<Pool>,
     counters: Arc<Counters>,
 ) {
-    tracing::debug!(conn = conn_id, origin = %origin.host, port = origin.port, "connected");
+    tracing::debug!(target: trace::TRANSPORT, conn = conn_id, origin = %origin.host, port = origin.port, "connected: sending the preface and SETTINGS");
     shared.connecting.store(false, Ordering::Relaxed);
     if let Some(p) = pool.upgrade() {
         p.connect_result(origin, Ok(()));
@@ -121,7 +122,11 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         soft_dead: false,
         retries_caused: 0,
         parked: Vec::new(),
-        conn: Connection::new(cfg.proto.clone(), now),
+        conn: {
+            let mut c = Connection::new(cfg.proto.clone(), now);
+            c.set_trace_id(conn_id);
+            c
+        },
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
         batch_now: None,
@@ -170,8 +175,9 @@ enum Deadline {
 }
 
 struct Driver<IO> {
-    conn_id: u64,
     conn: Connection,
+    /// This connection's id (in the debug dump and in tracing events).
+    conn_id: u64,
     counters: Arc<Counters>,
     /// The connection's metrics as last added to the client's counters.
     published: ConnMetrics,
@@ -804,7 +810,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 if let Some(rx) = e.body_rx.take() {
                     e.sub.body = SubmitBody::Stream(rx);
                 }
-                tracing::debug!(request = id.0, error = %error, "retrying unprocessed request");
+                tracing::debug!(target: trace::POOL, conn = self.conn_id, request = id.0, error = %error, "retrying unprocessed request");
                 self.retries_caused += 1;
                 if self.retries_caused >= self.cfg.pool.connection_retry_budget {
                     // This connection keeps refusing work: retire it so retries (and new
@@ -842,6 +848,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             _ => &c.closed_client,
         });
         Counters::inc(reason);
+        tracing::debug!(
+            target: trace::TRANSPORT,
+            conn = self.conn_id,
+            error = ?self.conn.close_error().map(ToString::to_string),
+            "connection closed"
+        );
         self.rx.close();
         while let Some(cmd) = self.rx.recv().await {
             if let Command::Submit(sub) = cmd {

@@ -179,7 +179,7 @@ fn roots(tls: &TlsConfig) -> Result<RootCertStore, String> {
     if tls.use_system_roots {
         let found = rustls_native_certs::load_native_certs();
         let (added, ignored) = roots.add_parsable_certificates(found.certs);
-        tracing::debug!(added, ignored, errors = ?found.errors, "system trust store");
+        tracing::debug!(target: crate::trace::TRANSPORT, added, ignored, errors = ?found.errors, "system trust store");
     }
     if let Some(path) = &tls.ca_file {
         for cert in load_certs(path, "tls_ca_file")? {
@@ -374,6 +374,13 @@ pub(crate) async fn handshake(tcp: TcpStream, host: &str, tls: &TlsConfig) -> Re
     if session.alpn_protocol() != Some(b"h2") {
         return Err(no_h2(host));
     }
+    tracing::debug!(
+        target: crate::trace::TRANSPORT,
+        host,
+        version = ?session.protocol_version(),
+        cipher = ?session.negotiated_cipher_suite().map(|c| c.suite()),
+        "TLS handshake done (ALPN h2)"
+    );
     if client_auth && session.protocol_version() == Some(ProtocolVersion::TLSv1_3) {
         let wait = deadline
             .saturating_duration_since(Instant::now())

@@ -1,7 +1,9 @@
 // Compiled with tsc --noEmit by test/types.test.mjs: the public API as a TypeScript user sees it.
-import h2o, { Client, h2oFetch, H2oError, TimeoutError, AbortError, Kind, type ClientOptions, type RequestOptions, type H2oResponse, type Metrics, type DebugDump } from 'h2o-native';
+import h2o, { Client, h2oFetch, setLogger, type LogRecord, H2oError, TimeoutError, AbortError, Kind, type ClientOptions, type RequestOptions, type H2oResponse, type Metrics, type DebugDump } from 'h2o-native';
 
 async function main(): Promise<void> {
+  setLogger((r: LogRecord) => console.error(r.level, r.target, r.message), { level: 'trace' });
+  setLogger(null);
   const options: ClientOptions = { runtimeThreads: 1, initialWindowSize: 1 << 20, keepaliveInterval: null };
   const client = new Client(options).unref().ref();
   const ro: RequestOptions = {

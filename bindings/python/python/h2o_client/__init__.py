@@ -46,6 +46,7 @@ from typing import (
 )
 
 from . import _native
+from ._log import TRACE, disable_logging, enable_logging, flush_logging
 
 __version__: str = _native.__version__
 
@@ -75,7 +76,11 @@ __all__ = [
     "TLSError",
     "TLSHandshakeTimeout",
     "TimeoutError",
+    "TRACE",
     "default_settings",
+    "disable_logging",
+    "enable_logging",
+    "flush_logging",
 ]
 
 # ---------------------------------------------------------------------------------------
