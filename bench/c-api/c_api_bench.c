@@ -15,9 +15,7 @@
  *       100 poll-mode requests in flight and idle (GET /delay/60000); one JSON line
  *       {"empty_ns":..,"idle100_ns":..} (issue 6: under 200 ns, independent of in-flight).
  *
- * --cacert FILE: trusted CA for https:// URLs. The C API has no CA setter, so it is passed
- * the documented way of the system trust store: SSL_CERT_FILE (read by the library's
- * rustls-native-certs when the client starts).
+ * --cacert FILE: trusted CA for https:// URLs (h2o_config_set_tls_ca_file).
  *
  * Prints `h2o bench`'s human lines and its JSON line (common.h).
  */
@@ -135,11 +133,14 @@ int main(int argc, char **argv) {
     int callbacks = !strcmp(argv[1], "callback");
     argv[1] = argv[0];
     bench_parse(argc - 1, argv + 1, &g_o, NULL, "callback|poll ");
-    if (g_o.cacert) setenv("SSL_CERT_FILE", g_o.cacert, 1);
     g_lat = calloc((size_t)g_o.n, sizeof *g_lat);
     long m = g_o.m < g_o.n ? g_o.m : g_o.n;
     slot_t *slots = calloc((size_t)m, sizeof *slots);
-    h2o_result r = h2o_client_new(NULL, &g_client);
+    h2o_config_t *cfg = NULL;
+    h2o_result r = h2o_config_new(&cfg);
+    if (r == H2O_RESULT_OK && g_o.cacert) r = h2o_config_set_tls_ca_file(cfg, g_o.cacert);
+    if (r == H2O_RESULT_OK) r = h2o_client_new(cfg, &g_client);
+    h2o_config_free(cfg);
     if (r != H2O_RESULT_OK) {
         fprintf(stderr, "c-api-bench: client: %s: %s\n", h2o_strerror(r), h2o_last_error_message());
         return 1;
