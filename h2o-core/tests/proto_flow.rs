@@ -324,12 +324,16 @@ fn no_window_update_until_release_and_then_batched() {
     assert_eq!(p.events().len(), 4);
     p.expect_nothing();
     // Consumption returned in small pieces is batched: nothing below half a window...
+    p.conn.take_credit_queued();
     for _ in 0..32 {
         p.conn.release(id, 1000);
         p.expect_nothing();
+        assert!(!p.conn.take_credit_queued(), "no credit queued yet");
     }
-    // ... then exactly one WINDOW_UPDATE for everything owed.
+    // ... then exactly one WINDOW_UPDATE for everything owed, flagged for a prompt write.
     p.conn.release(id, 1000);
+    assert!(p.conn.take_credit_queued());
+    assert!(!p.conn.take_credit_queued(), "the flag clears when taken");
     p.expect(&[wu(1, 33_000)]);
     // The window is 33000 again: exactly that much more is fine.
     p.send_data(1, bytes_of(16_384), false);

@@ -217,6 +217,9 @@ pub struct Connection {
     /// Streams we reset recently: their late frames are dropped quietly.
     reset_recent: VecDeque<StreamId>,
     bdp: Bdp,
+    /// A WINDOW_UPDATE was queued since `take_credit_queued` (the driver writes it before
+    /// reading further, or a bulk sender idles for the rest of a read batch).
+    credit_queued: bool,
     rtt: Option<Duration>,
     keepalive_sent: Option<Instant>,
     close_error: Option<Error>,
@@ -274,6 +277,7 @@ impl Connection {
             goaway_code: ErrorCode::NoError,
             reset_recent: VecDeque::new(),
             bdp: Bdp::default(),
+            credit_queued: false,
             rtt: None,
             keepalive_sent: None,
             close_error: None,
@@ -615,6 +619,13 @@ impl Connection {
     }
 
     // ----- state queries --------------------------------------------------------------
+
+    /// Whether a WINDOW_UPDATE was queued since the last call (and clears the flag): the
+    /// transport should write before reading more, so the server is not left without credit
+    /// while a batch of reads is processed.
+    pub fn take_credit_queued(&mut self) -> bool {
+        std::mem::take(&mut self.credit_queued)
+    }
 
     /// Whether new requests can be submitted here.
     pub fn is_accepting(&self) -> bool {
@@ -1630,6 +1641,7 @@ impl Connection {
     }
 
     fn write_window_update(&mut self, sid: StreamId, increment: u32) {
+        self.credit_queued = true;
         self.write_frame(Frame::WindowUpdate(WindowUpdate {
             stream_id: sid,
             increment,

@@ -493,6 +493,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 Poll::Pending => break,
             }
             self.dispatch_events();
+            if self.conn.take_credit_queued() {
+                // Write the credit now; more reads follow in the next pass.
+                break;
+            }
         }
         progress
     }
