@@ -221,8 +221,17 @@ fn debug_dump_lists_in_flight_streams() {
         assert!(Instant::now() < deadline, "requests never went out");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let dump = client.debug_dump();
-    let v: Value = serde_json::from_str(&dump).expect("dump is JSON");
+    // Requests may go out before the server's SETTINGS arrive (RFC 9113 §3.4): wait for them
+    // too, so the dump shows both sides' settings.
+    let (dump, v) = loop {
+        let dump = client.debug_dump();
+        let v: Value = serde_json::from_str(&dump).expect("dump is JSON");
+        if v["connections"][0]["peer_settings_received"] == true {
+            break (dump, v);
+        }
+        assert!(Instant::now() < deadline, "no server SETTINGS: {dump}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let conns = v["connections"].as_array().unwrap();
     assert_eq!(conns.len(), 1, "{dump}");
     let c = &conns[0];
