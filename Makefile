@@ -185,6 +185,8 @@ c-test-asan: ffi $(TESTSERVER)
 c-test-valgrind: c-test-plain
 	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
 	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_h2o
+	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
+	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_log
 
 ## c-symbols: the shared library exports only h2o_* symbols.
 c-symbols: ffi
