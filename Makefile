@@ -5,7 +5,8 @@ CARGO ?= cargo
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
 	examples examples-run install install-check uninstall c-bench \
-	python-venv python-build python-test python-bench node-test
+	python-venv python-build python-test python-bench node-test \
+	conformance fuzz-smoke tsan
 
 all: build
 
@@ -37,6 +38,12 @@ clippy:
 
 unit:
 	$(CARGO) test --workspace
+
+## conformance: the hostile-server catalogue (tests/e2e/src/catalogue.rs: RFC 9113 / 7541
+## scenarios run against the real client over loopback); prints one table row per scenario.
+## `make conformance ONLY=flood` runs a group or the scenarios whose name contains ONLY.
+conformance:
+	$(CARGO) run -q -p h2o-e2e --bin conformance -- $(ONLY)
 
 ## node-test: build the Node.js package (bindings/node; `npm install` fetches @napi-rs/cli, `npm run build`
 ## compiles the addon in release mode) and run its node:test suites against the test server and nginx.
