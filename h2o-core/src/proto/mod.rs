@@ -12,7 +12,7 @@ mod scheduler;
 mod validate;
 
 pub use config::ProtoConfig;
-pub use connection::{Connection, IdHasher, PeerSettings};
+pub use connection::{Connection, IdHasher, PeerSettings, MAX_INFORMATIONAL};
 pub use event::{Event, RequestId};
 pub use limits::FloodLimits;
 

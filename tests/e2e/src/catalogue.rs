@@ -151,6 +151,51 @@ fn one_stream_at_a_time(srv: &mut Srv) -> Result<(), String> {
     Ok(())
 }
 
+fn encoder_honours_table_size_0(srv: &mut Srv) -> Result<(), String> {
+    // Requests 2 and 3 are submitted after the client saw HEADER_TABLE_SIZE=0 (staggered):
+    // decode every request block with a decoder that allows no dynamic table from then on.
+    let mut dec = h2o_core::hpack::Decoder::new(4096);
+    for i in 0..3 {
+        let h = loop {
+            match srv.next(Duration::from_secs(5)) {
+                Some(Frame::Headers(h)) => break h,
+                Some(_) => {}
+                None => return Err(format!("request {i} never arrived")),
+            }
+        };
+        if i == 1 {
+            dec.set_max_table_size(0);
+        }
+        let mut n = 0;
+        dec.decode(&h.fragment, usize::MAX, |_| n += 1)
+            .map_err(|e| format!("request {i}: client's header block does not decode: {e:?}"))?;
+        if i > 0 && dec.dynamic_table_size() != 0 {
+            return Err(format!(
+                "request {i}: the client inserted into a table of size 0"
+            ));
+        }
+        srv.send(&response(h.stream_id.value(), b"ok"));
+    }
+    Ok(())
+}
+
+fn no_data_after_rst(srv: &mut Srv) -> Result<(), String> {
+    let sid = *srv.requests.first().ok_or("no request")?;
+    srv.send(&response(sid, b"ok"));
+    srv.send(&rst(sid, NoError));
+    // Let frames already in flight arrive, then nothing more may come for the stream.
+    std::thread::sleep(MS(100));
+    while srv.next(Duration::ZERO).is_some() {}
+    while let Some(f) = srv.next(MS(300)) {
+        if let Frame::Data(d) = f {
+            if d.stream_id.value() == sid {
+                return Err("DATA after RST_STREAM(NO_ERROR)".into());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn ping_ack_8(f: &Frame) -> bool {
     matches!(f, Frame::Ping(p) if p.ack && p.payload == *b"h2o-test")
 }
@@ -434,6 +479,22 @@ pub fn catalogue() -> Vec<Scenario> {
             .script(vec![Preface, Send(settings(&[(3, 1)])), Send(settings_ack()), Custom(one_stream_at_a_time)])
             .stagger(MS(200))
             .expect_each(vec![Expect::Ok(200); 3], Sent::Quiet),
+        sc("9113-8.1-early-response-then-rst-no-error", State,
+           "a complete response, then RST_STREAM(NO_ERROR) during the upload: the request succeeds \
+            and the client stops sending the body")
+            .post(500_000)
+            .after_request(vec![Custom(no_data_after_rst)])
+            .expect(Expect::Ok(200), Sent::Quiet),
+        sc("9113-6.5.2-server-max-header-list-size", State,
+           "the server's SETTINGS_MAX_HEADER_LIST_SIZE=64: a later request is refused locally (limit_exceeded)")
+            .script(vec![Preface, Send(settings(&[(6, 64)])), Send(settings_ack()), Await, Send(ok_resp())])
+            .stagger(MS(300))
+            .expect_each(vec![Expect::Ok(200), Expect::Fail(ErrorKind::LimitExceeded, None)], Sent::Any),
+        sc("7541-4.2-encoder-honours-table-size-0", State,
+           "the server's SETTINGS_HEADER_TABLE_SIZE=0: later request blocks never use the dynamic table")
+            .script(vec![Preface, Send(settings(&[(1, 0)])), Send(settings_ack()), Custom(encoder_honours_table_size_0)])
+            .stagger(MS(300))
+            .expect_each(vec![Expect::Ok(200); 3], Sent::Quiet),
         // ----- HPACK --------------------------------------------------------------------
         sc("7541-2.3.3-index-beyond-tables", Hpack,
            "indexed field 62 with an empty dynamic table: COMPRESSION_ERROR")
@@ -573,6 +634,17 @@ pub fn catalogue() -> Vec<Scenario> {
             .then_send(repeat(&frame(0xfa, 0, 1, &[]), 100_000)).conn_error(calm),
         sc("9113-10.5-priority-flood", Flood, "100000 PRIORITY frames: GOAWAY(ENHANCE_YOUR_CALM)")
             .then_send(repeat(&frame(ty::PRIORITY, 0, 1, &[0, 0, 0, 0, 15]), 100_000)).conn_error(calm),
+        sc("9113-10.5-informational-flood", Flood,
+           "100000 103 (Early Hints) responses before the final one: bounded (stream error), never kept")
+            .then_send(cat(&[repeat(&headers(1, 0, &[(":status", "103")]), 100_000), ok_resp()]))
+            .stream_error(calm),
+        sc("9113-10.5-goaway-flood", Flood, "100000 GOAWAY(1) frames, then the response: cheap, completes")
+            .then_send(cat(&[repeat(&goaway(1, NoError, b""), 100_000), ok_resp()]))
+            .expect(Expect::Ok(200), Sent::Any),
+        sc("9113-10.5-ping-ack-flood", Flood, "100000 unsolicited PING ACKs, then the response: ignored, completes")
+            .then_send(cat(&[repeat(&ping(fl::ACK, [3; 8]), 100_000), ok_resp()])).ok(),
+        sc("9113-10.5-settings-ack-flood", Flood, "100000 SETTINGS ACKs, then the response: ignored, completes")
+            .then_send(cat(&[repeat(&settings_ack(), 100_000), ok_resp()])).ok(),
         // ----- stalls -------------------------------------------------------------------
         sc("9113-3.4-server-silent-after-accept", Stall,
            "the server accepts and never sends its preface: settings_timeout (300 ms)")

@@ -564,6 +564,8 @@ pub struct Outcome {
     pub cpu: Duration,
     /// Peak RSS of the process during the scenario (reset before it), bytes; 0 if unknown.
     pub peak_rss: u64,
+    /// Peak RSS minus the RSS when the scenario started (bytes): what the scenario cost.
+    pub rss_growth: u64,
     /// TCP connections the client opened.
     pub connections: usize,
 }
@@ -632,9 +634,17 @@ fn reset_peak_rss() {
 }
 
 fn peak_rss() -> u64 {
+    status_kb("VmHWM:")
+}
+
+fn current_rss() -> u64 {
+    status_kb("VmRSS:")
+}
+
+fn status_kb(key: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
@@ -645,6 +655,7 @@ pub fn run(s: &Scenario) -> Outcome {
     let t0 = Instant::now();
     let cpu0 = proc_cpu();
     reset_peak_rss();
+    let rss0 = current_rss();
     let wire = Arc::new(Mutex::new(Wire::default()));
     let script_err: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let conns = Arc::new(AtomicUsize::new(0));
@@ -837,6 +848,7 @@ pub fn run(s: &Scenario) -> Outcome {
         elapsed,
         cpu,
         peak_rss: peak,
+        rss_growth: peak.saturating_sub(rss0),
         connections: conns.load(Ordering::SeqCst),
     }
 }
@@ -854,34 +866,32 @@ pub fn run_all(filter: Option<&str>) -> Vec<Outcome> {
 pub fn table(results: &[Outcome]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
+    let mb = |b: u64| format!("{:.1}", b as f64 / (1 << 20) as f64);
     let _ = writeln!(
         out,
-        "{:<52} {:<9} {:<44} {:<34} {:<4} {:>7} {:>7} {:>8}",
+        "{:<52} {:<9} {:<4} {:>6} {:>6} {:>7} {:>6}  {:<46} observed",
         "scenario",
         "group",
-        "expected (caller / client sends)",
-        "observed",
         "ok",
         "ms",
         "cpu ms",
-        "peak MB"
+        "peak MB",
+        "+MB",
+        "expected (caller / client sends)"
     );
     for r in results {
         let _ = writeln!(
             out,
-            "{:<52} {:<9} {:<44} {:<34} {:<4} {:>7} {:>7} {:>8}",
+            "{:<52} {:<9} {:<4} {:>6} {:>6} {:>7} {:>6}  {:<46} {}",
             r.name,
             r.group.name(),
-            r.expected,
-            r.observed,
             if r.pass { "PASS" } else { "FAIL" },
             r.elapsed.as_millis(),
             r.cpu.as_millis(),
-            if r.peak_rss > 0 {
-                format!("{:.1}", r.peak_rss as f64 / (1 << 20) as f64)
-            } else {
-                "-".into()
-            }
+            mb(r.peak_rss),
+            mb(r.rss_growth),
+            r.expected,
+            r.observed,
         );
         if !r.pass {
             let _ = writeln!(out, "    -> {}", r.why);

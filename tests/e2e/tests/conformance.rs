@@ -6,6 +6,9 @@ use h2o_e2e::conformance::{run_all, table, Group};
 
 /// Peak RSS of the whole test process (client and scripted server) during any flood.
 const FLOOD_RSS_BOUND: u64 = 128 << 20;
+/// Growth of the process RSS during one flood (the script's own bytes included: the largest
+/// flood script is 3.9 MB).
+const FLOOD_GROWTH_BOUND: u64 = 32 << 20;
 
 #[test]
 fn catalogue_passes() {
@@ -20,6 +23,12 @@ fn catalogue_passes() {
             "{}: peak RSS {} MB",
             r.name,
             r.peak_rss >> 20
+        );
+        assert!(
+            r.rss_growth < FLOOD_GROWTH_BOUND,
+            "{}: RSS grew {} MB",
+            r.name,
+            r.rss_growth >> 20
         );
     }
 }
