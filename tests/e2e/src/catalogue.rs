@@ -196,6 +196,64 @@ fn no_data_after_rst(srv: &mut Srv) -> Result<(), String> {
     Ok(())
 }
 
+fn discarded_data_is_credited(srv: &mut Srv) -> Result<(), String> {
+    // Request 1 timed out and was reset; the server had already sent (legally, before seeing
+    // the RST) 60000 bytes on it. Those bytes consumed connection credit: the client must
+    // give it back, or the connection starves.
+    srv.send(&headers(1, 0, &[(":status", "200")]));
+    for _ in 0..4 {
+        srv.send(&data(1, 0, &[b'z'; 15_000]));
+    }
+    // Then a 60000-byte response on the next request, sent strictly within the credit the
+    // client grants (it may batch WINDOW_UPDATEs; it must not withhold the discarded bytes).
+    let mut window: i64 = 65_535 - 60_000;
+    let sid = loop {
+        match srv.next(Duration::from_secs(5)) {
+            Some(Frame::WindowUpdate(w)) if w.stream_id.value() == 0 => {
+                window += w.increment as i64
+            }
+            Some(Frame::Headers(h)) => break h.stream_id.value(),
+            Some(_) => {}
+            None => return Err("no second request".into()),
+        }
+    };
+    srv.send(&headers(
+        sid,
+        0,
+        &[(":status", "200"), ("content-length", "60000")],
+    ));
+    let mut left = 60_000i64;
+    while left > 0 {
+        while window <= 0 {
+            match srv.next(Duration::from_secs(2)) {
+                Some(Frame::WindowUpdate(w)) if w.stream_id.value() == 0 => {
+                    window += w.increment as i64
+                }
+                Some(_) => {}
+                None => {
+                    return Err(format!(
+                        "connection window stuck at {window} with {left} bytes to send"
+                    ))
+                }
+            }
+        }
+        // Absorb credit that already arrived.
+        while let Some(f) = srv.next(Duration::ZERO) {
+            if let Frame::WindowUpdate(w) = f {
+                if w.stream_id.value() == 0 {
+                    window += w.increment as i64;
+                }
+            }
+        }
+        let n = left.min(window).min(15_000);
+        left -= n;
+        window -= n;
+        let end = if left == 0 { fl::END_STREAM } else { 0 };
+        srv.send(&data(sid, end, &vec![b'y'; n as usize]));
+    }
+    Ok(())
+}
+
 fn ping_ack_8(f: &Frame) -> bool {
     matches!(f, Frame::Ping(p) if p.ack && p.payload == *b"h2o-test")
 }
@@ -206,6 +264,15 @@ fn settings_ack_sent(f: &Frame) -> bool {
 
 // ----- client configurations --------------------------------------------------------------
 
+fn small_conn_window_short_headers(c: &mut Config) {
+    c.proto.connection_window_size = 65_535;
+    c.proto.max_buffered_per_connection = 0;
+    c.proto.adaptive_window = false;
+    c.headers_timeout = Some(MS(300));
+}
+fn headers_300ms_no_retry(c: &mut Config) {
+    c.headers_timeout = Some(MS(300));
+}
 fn big_frames(c: &mut Config) {
     c.proto.max_frame_size = 1 << 20;
 }
@@ -495,6 +562,52 @@ pub fn catalogue() -> Vec<Scenario> {
             .script(vec![Preface, Send(settings(&[(1, 0)])), Send(settings_ack()), Custom(encoder_honours_table_size_0)])
             .stagger(MS(300))
             .expect_each(vec![Expect::Ok(200); 3], Sent::Quiet),
+        sc("9113-4.3-hpack-state-kept-for-reset-stream", State,
+           "a response HEADERS for a stream we reset (timeout) inserts into the dynamic table; the \
+            next response references that entry: the client decoded the discarded block (§4.3)")
+            .config(headers_300ms_no_retry)
+            .script(vec![
+                Handshake,
+                Await,
+                Sleep(MS(450)),
+                Send({
+                    let mut b = vec![0x88, 0x40];
+                    hpack_str(b"x-sync", &mut b);
+                    hpack_str(b"kept", &mut b);
+                    raw_block(&b)
+                }),
+                Await,
+                Send(frame(ty::HEADERS, fl::END_HEADERS | fl::END_STREAM, 3, &[0x88, 0xbe])),
+            ])
+            .stagger(MS(600))
+            .expect_each(vec![fail(ErrorKind::HeadersTimeout, None), Expect::Ok(200)], Sent::Rst(Cancel)),
+        sc("9113-6.6-refused-push-keeps-hpack-state", State,
+           "a refused PUSH_PROMISE's block inserts into the dynamic table; the response references it")
+            .script(vec![
+                Preface,
+                Send(settings(&[])),
+                Await,
+                Send({
+                    let mut p = 2u32.to_be_bytes().to_vec();
+                    p.extend_from_slice(&[0x82, 0x86, 0x84, 0x41]);
+                    hpack_str(b"pushed.example", &mut p);
+                    p.push(0x40);
+                    hpack_str(b"x-push", &mut p);
+                    hpack_str(b"1", &mut p);
+                    frame(ty::PUSH_PROMISE, fl::END_HEADERS, 1, &p)
+                }),
+                Send(settings_ack()),
+                // 0xbe = index 62: the x-push entry the promise inserted last.
+                Send(frame(ty::HEADERS, fl::END_HEADERS | fl::END_STREAM, 1, &[0x88, 0xbe])),
+            ])
+            .expect(Expect::Ok(200), Sent::Rst(RefusedStream)),
+        sc("9113-6.9-discarded-data-credited", State,
+           "DATA for a stream we reset still consumed connection credit: the client returns it, \
+            so the next response (60000 bytes on a 65535-byte connection window) completes")
+            .config(small_conn_window_short_headers)
+            .script(vec![Handshake, Await, Sleep(MS(400)), Custom(discarded_data_is_credited)])
+            .stagger(MS(500))
+            .expect_each(vec![fail(ErrorKind::HeadersTimeout, None), Expect::Ok(200)], Sent::Rst(Cancel)),
         // ----- HPACK --------------------------------------------------------------------
         sc("7541-2.3.3-index-beyond-tables", Hpack,
            "indexed field 62 with an empty dynamic table: COMPRESSION_ERROR")

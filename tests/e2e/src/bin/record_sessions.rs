@@ -1,7 +1,8 @@
 //! Records real HTTP/2 sessions for the fuzz seed corpora: the client talks to a real server
 //! (the hyper test server, nghttpd, nginx, h2o) through a recording TCP proxy, and the
 //! server-to-client bytes become seeds for `frame_decode` (the byte stream) and `connection`
-//! (the same bytes as raw-chunk ops, with as many submitted requests as the session had).
+//! (the same bytes as raw-chunk ops, with as many submitted requests as the session had), and
+//! the raw sessions go to `h2o-core/tests/fixtures/sessions/` for the in-memory chaos tests.
 //!
 //! `cargo run -p h2o-e2e --bin record_sessions [FUZZ_CORPUS_DIR]` (default `fuzz/corpus`).
 
@@ -70,6 +71,12 @@ fn record(upstream: SocketAddr, paths: &[&str]) -> Vec<u8> {
 }
 
 fn write_seeds(dir: &Path, name: &str, requests: usize, bytes: &[u8]) {
+    // The raw session for the in-memory chaos tests (h2o-core/tests/proto_chaos_bytes.rs):
+    // `<name>.<requests>.bin`, server bytes only.
+    let fixtures = dir.join("../../h2o-core/tests/fixtures/sessions");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    let raw = &bytes[..bytes.len().min(MAX_FRAME_SEED)];
+    std::fs::write(fixtures.join(format!("{name}.{requests}.bin")), raw).unwrap();
     // frame_decode: control byte (chunk size 64, default max frame size), then the stream.
     let mut f = vec![0x3f];
     f.extend_from_slice(&bytes[..bytes.len().min(MAX_FRAME_SEED)]);
