@@ -296,8 +296,8 @@ fn idle_300ms(c: &mut Config) {
     c.idle_timeout = Some(MS(300));
 }
 fn trickle_limits(c: &mut Config) {
-    c.idle_timeout = Some(MS(300));
-    c.request_timeout = Some(MS(800));
+    c.idle_timeout = Some(MS(500));
+    c.request_timeout = Some(MS(1000));
 }
 fn request_800ms(c: &mut Config) {
     c.request_timeout = Some(MS(800));
@@ -544,7 +544,7 @@ pub fn catalogue() -> Vec<Scenario> {
         sc("9113-5.1.2-max-concurrent-streams-respected", State,
            "SETTINGS_MAX_CONCURRENT_STREAMS=1: three requests go out one after another, never two open")
             .script(vec![Preface, Send(settings(&[(3, 1)])), Send(settings_ack()), Custom(one_stream_at_a_time)])
-            .stagger(MS(200))
+            .stagger(MS(500))
             .expect_each(vec![Expect::Ok(200); 3], Sent::Quiet),
         sc("9113-8.1-early-response-then-rst-no-error", State,
            "a complete response, then RST_STREAM(NO_ERROR) during the upload: the request succeeds \
@@ -555,12 +555,12 @@ pub fn catalogue() -> Vec<Scenario> {
         sc("9113-6.5.2-server-max-header-list-size", State,
            "the server's SETTINGS_MAX_HEADER_LIST_SIZE=64: a later request is refused locally (limit_exceeded)")
             .script(vec![Preface, Send(settings(&[(6, 64)])), Send(settings_ack()), Await, Send(ok_resp())])
-            .stagger(MS(300))
+            .stagger(MS(500))
             .expect_each(vec![Expect::Ok(200), Expect::Fail(ErrorKind::LimitExceeded, None)], Sent::Any),
         sc("7541-4.2-encoder-honours-table-size-0", State,
            "the server's SETTINGS_HEADER_TABLE_SIZE=0: later request blocks never use the dynamic table")
             .script(vec![Preface, Send(settings(&[(1, 0)])), Send(settings_ack()), Custom(encoder_honours_table_size_0)])
-            .stagger(MS(300))
+            .stagger(MS(500))
             .expect_each(vec![Expect::Ok(200); 3], Sent::Quiet),
         sc("9113-4.3-hpack-state-kept-for-reset-stream", State,
            "a response HEADERS for a stream we reset (timeout) inserts into the dynamic table; the \
@@ -569,7 +569,7 @@ pub fn catalogue() -> Vec<Scenario> {
             .script(vec![
                 Handshake,
                 Await,
-                Sleep(MS(450)),
+                Sleep(MS(800)),
                 Send({
                     let mut b = vec![0x88, 0x40];
                     hpack_str(b"x-sync", &mut b);
@@ -579,7 +579,7 @@ pub fn catalogue() -> Vec<Scenario> {
                 Await,
                 Send(frame(ty::HEADERS, fl::END_HEADERS | fl::END_STREAM, 3, &[0x88, 0xbe])),
             ])
-            .stagger(MS(600))
+            .stagger(MS(1000))
             .expect_each(vec![fail(ErrorKind::HeadersTimeout, None), Expect::Ok(200)], Sent::Rst(Cancel)),
         sc("9113-6.6-refused-push-keeps-hpack-state", State,
            "a refused PUSH_PROMISE's block inserts into the dynamic table; the response references it")
@@ -605,8 +605,8 @@ pub fn catalogue() -> Vec<Scenario> {
            "DATA for a stream we reset still consumed connection credit: the client returns it, \
             so the next response (60000 bytes on a 65535-byte connection window) completes")
             .config(small_conn_window_short_headers)
-            .script(vec![Handshake, Await, Sleep(MS(400)), Custom(discarded_data_is_credited)])
-            .stagger(MS(500))
+            .script(vec![Handshake, Await, Sleep(MS(800)), Custom(discarded_data_is_credited)])
+            .stagger(MS(1000))
             .expect_each(vec![fail(ErrorKind::HeadersTimeout, None), Expect::Ok(200)], Sent::Rst(Cancel)),
         // ----- HPACK --------------------------------------------------------------------
         sc("7541-2.3.3-index-beyond-tables", Hpack,
@@ -801,11 +801,11 @@ pub fn catalogue() -> Vec<Scenario> {
             )])
             .expect(fail(ErrorKind::RequestTimeout, None), Sent::Rst(Cancel)),
         sc("9113-10.5-stall-trickle-one-byte-frames", Stall,
-           "a 1-byte DATA frame every 100 ms (never idle 300 ms, never done): request_timeout (800 ms)")
+           "a 1-byte DATA frame every 50 ms (never idle 500 ms, never done): request_timeout (1 s)")
             .config(trickle_limits)
             .after_request(vec![
                 Send(headers(1, 0, &[(":status", "200"), ("content-length", "1000")])),
-                Drip(data(1, 0, b"x"), 100, MS(100)),
+                Drip(data(1, 0, b"x"), 200, MS(50)),
             ])
             .expect(fail(ErrorKind::RequestTimeout, None), Sent::Rst(Cancel)),
         sc("9113-10.5-stall-trickle-headers-one-byte-per-100ms", Stall,
@@ -849,7 +849,7 @@ pub fn catalogue() -> Vec<Scenario> {
         sc("9113-6.8-goaway-then-new-connection", GoAway,
            "GOAWAY(1) after stream 1: a later request goes to a new connection and succeeds")
             .script(vec![Handshake, Await, Send(cat(&[goaway(1, NoError, b""), ok_resp()]))])
-            .stagger(MS(300))
+            .stagger(MS(500))
             .expect_each(vec![Expect::Ok(200), Expect::Ok(200)], Sent::Any),
         sc("9113-6.8-goaway-then-close-in-flight", GoAway,
            "GOAWAY(last=1) then TCP close before the response: the request fails (io), may be processed")
