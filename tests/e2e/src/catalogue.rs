@@ -850,6 +850,7 @@ pub fn catalogue() -> Vec<Scenario> {
            "GOAWAY(1) after stream 1: a later request goes to a new connection and succeeds")
             .script(vec![Handshake, Await, Send(cat(&[goaway(1, NoError, b""), ok_resp()]))])
             .stagger(MS(500))
+            .connections(2)
             .expect_each(vec![Expect::Ok(200), Expect::Ok(200)], Sent::Any),
         sc("9113-6.8-goaway-then-close-in-flight", GoAway,
            "GOAWAY(last=1) then TCP close before the response: the request fails (io), may be processed")

@@ -298,6 +298,8 @@ pub struct Scenario {
     pub sent: Sent,
     /// Watchdog for the whole scenario.
     pub timeout: Duration,
+    /// TCP connections the client must have opened (unchecked when `None`).
+    pub connections: Option<usize>,
 }
 
 fn no_config(_: &mut Config) {}
@@ -316,6 +318,7 @@ pub fn sc(name: &'static str, group: Group, description: &'static str) -> Scenar
         expect: vec![Expect::Ok(200)],
         sent: Sent::Quiet,
         timeout: Duration::from_secs(10),
+        connections: None,
     }
 }
 
@@ -374,6 +377,11 @@ impl Scenario {
     /// Requests after the first wait this long.
     pub fn stagger(mut self, d: Duration) -> Self {
         self.stagger = d;
+        self
+    }
+    /// The client must open exactly `n` connections.
+    pub fn connections(mut self, n: usize) -> Self {
+        self.connections = Some(n);
         self
     }
     /// POST with a body of `n` bytes.
@@ -831,6 +839,14 @@ pub fn run(s: &Scenario) -> Outcome {
     if let Some(e) = script_err.lock().unwrap().take() {
         why.push(format!("script: {e}"));
     }
+    let opened = conns.load(Ordering::SeqCst);
+    if let Some(n) = s.connections {
+        if opened != n {
+            why.push(format!(
+                "expected {n} connections, the client opened {opened}"
+            ));
+        }
+    }
     let peak = peak_rss();
     let cpu = proc_cpu().saturating_sub(cpu0);
     let _ = hold_tx.send(());
@@ -849,7 +865,7 @@ pub fn run(s: &Scenario) -> Outcome {
         cpu,
         peak_rss: peak,
         rss_growth: peak.saturating_sub(rss0),
-        connections: conns.load(Ordering::SeqCst),
+        connections: opened,
     }
 }
 
