@@ -5,7 +5,8 @@ CARGO ?= cargo
 .PHONY: all build release demo test lint fmt-check clippy unit deps bench bench-check bench-micro clean servers-check \
 	ffi header header-check c-header-test c-test c-test-plain c-test-asan c-test-valgrind c-symbols \
 	examples examples-run install install-check uninstall c-bench bench-tools docs \
-	python-venv python-build python-test python-bench node-test
+	python-venv python-build python-test python-bench node-test \
+	conformance fuzz-all fuzz-seeds tsan
 
 all: build
 
@@ -42,6 +43,34 @@ clippy:
 
 unit:
 	$(CARGO) test --workspace
+
+## conformance: the hostile-server catalogue (tests/e2e/src/catalogue.rs: RFC 9113 / 7541
+## scenarios run against the real client over loopback); prints one table row per scenario.
+## `make conformance ONLY=flood` runs a group or the scenarios whose name contains ONLY.
+conformance:
+	$(CARGO) run -q -p h2o-e2e --bin conformance -- $(ONLY)
+
+## fuzz-all: every cargo-fuzz target for FUZZ_SECONDS each (default 600), one line per target
+## with executions and crashes (fuzz/run-all.sh; MERGE=1 merges new inputs into fuzz/corpus).
+FUZZ_SECONDS ?= 600
+fuzz-all:
+	fuzz/run-all.sh $(FUZZ_SECONDS)
+
+## fuzz-seeds: regenerate the recorded-session seeds (hyper test server, nghttpd, nginx, h2o)
+## and the HPACK seeds from the vendored hpack-test-case corpus.
+fuzz-seeds:
+	$(CARGO) run -q -p h2o-e2e --bin record_sessions -- fuzz/corpus
+	fuzz/make-hpack-seeds.py
+
+## tsan: the thread-heavy tests (tests/e2e/tests/threads.rs) under ThreadSanitizer. Needs a
+## nightly toolchain with rust-src (`rustup component add rust-src --toolchain nightly`; std is
+## rebuilt instrumented with -Zbuild-std) in target/tsan: ~20 min the first time, seconds after.
+## Not part of `make test`. tests/tsan.supp: one tokio false positive (epoll ordering).
+TSAN_TARGET := x86_64-unknown-linux-gnu
+tsan:
+	CARGO_TARGET_DIR=target/tsan RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/tsan.supp)" \
+	  $(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) -p h2o-e2e --test threads
 
 ## node-test: build the Node.js package (bindings/node; `npm install` fetches @napi-rs/cli, `npm run build`
 ## compiles the addon in release mode) and run its node:test suites against the test server and nginx.

@@ -254,6 +254,38 @@ fn informational_responses_before_final() {
 }
 
 #[test]
+fn endless_informational_responses_are_a_stream_error() {
+    // Found by the conformance catalogue (9113-10.5-informational-flood): every 1xx is kept
+    // for the caller, so 100000 Early Hints grew the client by ~60 MB. Beyond
+    // MAX_INFORMATIONAL per request: RST_STREAM(ENHANCE_YOUR_CALM) and a protocol error.
+    let (mut p, id) = ready();
+    let max = h2o_core::proto::MAX_INFORMATIONAL as usize;
+    for _ in 0..max {
+        p.send_headers(1, &[(":status", "103")], false);
+    }
+    let evs = p.events();
+    assert_eq!(evs.len(), max);
+    assert!(evs
+        .iter()
+        .all(|e| matches!(e, Event::Informational { status: 103, .. })));
+    p.expect_nothing();
+    p.send_headers(1, &[(":status", "103")], false);
+    p.expect(&[rst(1, ErrorCode::EnhanceYourCalm)]);
+    match &p.events()[..] {
+        [Event::Failed { id: got, error }] => {
+            assert_eq!(*got, id);
+            assert_eq!(
+                shape(error),
+                local_stream_protocol(ErrorCode::EnhanceYourCalm)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(p.conn.is_accepting());
+    p.assert_all_ended();
+}
+
+#[test]
 fn status_101_is_rejected() {
     // §8.6: HTTP/2 removes 101 Switching Protocols.
     let (mut p, id) = ready();

@@ -54,6 +54,10 @@ type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// The payload that marks our bandwidth-delay-product probe PINGs.
 const BDP_PING: [u8; 8] = *b"h2o-bdp\0";
+/// 1xx responses accepted per request: each is kept for the caller, so a server sending an
+/// endless stream of 103s would otherwise grow memory without bound (a stream error of type
+/// ENHANCE_YOUR_CALM beyond this; real servers send one or two).
+pub const MAX_INFORMATIONAL: u8 = 32;
 /// The payload of keepalive / liveness PINGs.
 const KEEPALIVE_PING: [u8; 8] = *b"h2o-live";
 
@@ -92,6 +96,8 @@ struct Stream {
     in_sched: bool,
     phase: Phase,
     no_body: bool,
+    /// 1xx responses received so far (bounded by [`MAX_INFORMATIONAL`]).
+    informational: u8,
     content_length: Option<u64>,
     received: u64,
     /// Absolute output offset just past this stream's HEADERS: if fewer bytes than this
@@ -995,6 +1001,14 @@ impl Connection {
                             "informational response with END_STREAM",
                         );
                     }
+                    if s.informational >= MAX_INFORMATIONAL {
+                        return self.stream_error(
+                            sid,
+                            ErrorCode::EnhanceYourCalm,
+                            "too many informational (1xx) responses",
+                        );
+                    }
+                    s.informational += 1;
                     self.events.push_back(Event::Informational {
                         id: req,
                         status,
@@ -1505,6 +1519,7 @@ impl Connection {
             in_sched: false,
             phase: Phase::AwaitHead,
             no_body: p.head.method == Method::HEAD,
+            informational: 0,
             content_length: None,
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,

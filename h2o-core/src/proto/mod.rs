@@ -14,6 +14,7 @@ mod validate;
 pub use config::ProtoConfig;
 pub use connection::{
     ConnMetrics, ConnSnapshot, Connection, IdHasher, PeerSettings, QueuedSnapshot, StreamSnapshot,
+    MAX_INFORMATIONAL,
 };
 pub use event::{Event, RequestId};
 pub use limits::FloodLimits;

@@ -1,6 +1,8 @@
 //! Shared helpers of the end-to-end tests: streaming checksums and the expected digest of
 //! the test servers' pattern bodies (byte i = i % 251).
 
+pub mod catalogue;
+pub mod conformance;
 pub mod interop;
 pub mod proxy;
 pub mod raw;
