@@ -19,6 +19,10 @@ URLs are ``http://`` (HTTP/2 with prior knowledge, h2c) or ``https://`` (TLS, AL
 Every failure raises a subclass of :class:`Error`. The distribution is called
 ``h2o-client`` but the import name is ``h2o_client``; it never installs or touches a
 module called ``h2o``.
+
+Logging: ``h2o_client.enable_logging(level)`` routes the core's events to the ``logging``
+loggers ``h2o_client.<target>``; ``TRACE`` (5, below ``logging.DEBUG``) adds a line per HTTP/2
+frame, e.g. ``h2o_client.enable_logging(h2o_client.TRACE)``.
 """
 
 from __future__ import annotations

@@ -84,7 +84,10 @@ def enable_logging(level: Optional[int] = None) -> None:
 
 
 def disable_logging() -> None:
-    """Stops forwarding core log records (the core stops formatting them)."""
+    """Stops forwarding core log records (the core stops formatting them).
+
+    Example: ``h2o_client.disable_logging()`` once a debugging session is over.
+    """
     _native._set_log_callback(None, 0)
 
 
