@@ -419,12 +419,12 @@ if has_part threads; then
     : >"$results/latest-threads.jsonl"
     # work 0: the server bounds both thread counts (no collapse is what can show); work > 0:
     # each thread's own per-response work bounds it, so a second thread must add throughput.
-    for work in 0 "${THREADS_WORK_US:-20}"; do
+    for work_us in 0 "${THREADS_WORK_US:-20}"; do
         for api in async sink; do
-            echo "   threads ($api API, ${work} µs work per response)" >&2
+            echo "   threads ($api API, ${work_us} µs work per response)" >&2
             "$rel/threads-probe" "http://127.0.0.1:${port[nghttpd-h2c]}/13b" -n "${THREADS_N:-100000}" -m 100 \
-                -t 1,2 --rounds "$ROUNDS" --api "$api" --work-us "$work" | tee -a "$results/latest-threads.jsonl" >&2 ||
-                echo "bench: threads-probe ($api, work $work) failed" >&2
+                -t 1,2 --rounds "$ROUNDS" --api "$api" --work-us "$work_us" | tee -a "$results/latest-threads.jsonl" >&2 ||
+                echo "bench: threads-probe ($api, work $work_us) failed" >&2
         done
     done
 fi

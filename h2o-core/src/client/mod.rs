@@ -167,7 +167,6 @@ impl Client {
             total: request.timeouts.total.or(cfg.request_timeout),
         };
         let start = std::time::Instant::now();
-        let submitted = (timeouts != Timeouts::default()).then_some(start);
         tracing::debug!(
             target: crate::trace::CLIENT,
             request = id.0,
@@ -194,7 +193,6 @@ impl Client {
             ctl,
             attempts: 0,
             timeouts,
-            submitted,
             start,
             sink,
         });

@@ -67,10 +67,8 @@ pub(crate) struct Submission<S: ?Sized + EventSink = dyn EventSink> {
     pub attempts: u8,
     /// Deadlines, resolved against the client's defaults.
     pub timeouts: crate::client::Timeouts,
-    /// When the caller submitted it (set only when a deadline applies), so retries on
-    /// another connection keep the original deadlines.
-    pub submitted: Option<std::time::Instant>,
-    /// When the caller submitted it (latency histogram, request age in the debug dump).
+    /// When the caller submitted it: the latency histogram, and the zero of its deadlines
+    /// (`timeouts`), so retries on another connection keep the original ones.
     pub start: std::time::Instant,
     pub sink: S,
 }

@@ -103,10 +103,11 @@ struct Stream {
     /// Absolute output offset just past this stream's HEADERS: if fewer bytes than this
     /// were written when the connection died, the server never saw the request.
     headers_end: u64,
-    /// When the stream opened (for the debug dump).
-    opened: Instant,
-    /// Since when body bytes wait for flow-control credit (metrics).
-    stalled_since: Option<Instant>,
+    /// When the stream opened, ms since the connection's `epoch` (for the debug dump; 4 bytes
+    /// rather than an `Instant`'s 16: per-stream state is what 1000 open streams cost).
+    opened_ms: u32,
+    /// Since when body bytes wait for flow-control credit (metrics): µs since `epoch`, + 1.
+    stalled_since: Option<std::num::NonZeroU64>,
 }
 
 impl Stream {
@@ -237,6 +238,8 @@ pub struct Connection {
     /// The latest time the transport reported for statistics only (`set_now`): kept apart
     /// from `now`, which paces budgets and timers.
     stats_now: Instant,
+    /// The zero of the compact per-stream times (`Stream::opened_ms`, `stalled_since`).
+    epoch: Instant,
     /// The `conn` field of this connection's tracing events.
     trace_id: u64,
 }
@@ -291,6 +294,7 @@ impl Connection {
             now,
             metrics: ConnMetrics::default(),
             stats_now: now,
+            epoch: now,
             trace_id: 0,
             cfg,
         };
@@ -394,7 +398,12 @@ impl Connection {
             s.send_blocked = !room && !end;
             let sendable = s.send_window.available() > 0 || s.send_buffered == 0;
             if !sendable {
-                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
+                introspect::stall(
+                    &mut self.metrics,
+                    s,
+                    self.now.max(self.stats_now),
+                    self.epoch,
+                );
             }
             if !s.in_sched && (s.send_buffered > 0 || end) && sendable {
                 s.in_sched = true;
@@ -457,6 +466,7 @@ impl Connection {
             &mut self.metrics,
             s.stalled_since,
             self.now.max(self.stats_now),
+            self.epoch,
         );
         self.ids.remove(&id);
         // (Its recv_unacked was already credited to the connection: nothing to return.)
@@ -1523,7 +1533,10 @@ impl Connection {
             content_length: None,
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,
-            opened: self.now.max(self.stats_now),
+            opened_ms: (self.now.max(self.stats_now))
+                .saturating_duration_since(self.epoch)
+                .as_millis()
+                .min(u32::MAX as u128) as u32,
             stalled_since: None,
         };
         stream.in_sched = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);
@@ -1570,14 +1583,24 @@ impl Connection {
                 continue;
             }
             if conn_avail == 0 {
-                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
+                introspect::stall(
+                    &mut self.metrics,
+                    s,
+                    self.now.max(self.stats_now),
+                    self.epoch,
+                );
                 s.in_sched = true;
                 blocked.push((sid, s.priority));
                 continue;
             }
             let stream_avail = s.send_window.available();
             if stream_avail == 0 {
-                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
+                introspect::stall(
+                    &mut self.metrics,
+                    s,
+                    self.now.max(self.stats_now),
+                    self.epoch,
+                );
                 continue; // resumes on the stream's WINDOW_UPDATE
             }
             let Some(chunk) = s.send_buf.front_mut() else {
@@ -1597,6 +1620,7 @@ impl Connection {
                 &mut self.metrics,
                 s.stalled_since.take(),
                 self.now.max(self.stats_now),
+                self.epoch,
             );
             self.metrics.data_bytes_sent += n as u64;
             let end = s.end_queued && s.send_buffered == 0;
@@ -1619,7 +1643,12 @@ impl Connection {
             if s.send_buffered > 0
                 && (s.send_window.available() == 0 || self.send_window.available() == 0)
             {
-                introspect::stall(&mut self.metrics, s, self.now.max(self.stats_now));
+                introspect::stall(
+                    &mut self.metrics,
+                    s,
+                    self.now.max(self.stats_now),
+                    self.epoch,
+                );
             }
             if s.send_blocked && s.send_buffered <= low {
                 s.send_blocked = false;
@@ -1720,6 +1749,7 @@ impl Connection {
                 &mut self.metrics,
                 s.stalled_since,
                 self.now.max(self.stats_now),
+                self.epoch,
             );
             self.ids.remove(&s.req);
             tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = s.req.0, "stream closed");
@@ -1768,6 +1798,7 @@ impl Connection {
             &mut self.metrics,
             s.stalled_since,
             self.now.max(self.stats_now),
+            self.epoch,
         );
         self.ids.remove(&s.req);
         tracing::debug!(target: trace::PROTO, conn = self.trace_id, stream = sid.value(), request = s.req.0, code = %code, error = %error, "resetting stream");
@@ -1807,6 +1838,7 @@ impl Connection {
                 &mut self.metrics,
                 s.stalled_since,
                 self.now.max(self.stats_now),
+                self.epoch,
             );
             if s.finished {
                 continue;

@@ -2,6 +2,7 @@
 //! point-in-time snapshot for the debug dump. (A child module of `connection`, so the
 //! state machine keeps its fields private.)
 
+use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
 use super::{Connection, State, Stream};
@@ -29,18 +30,33 @@ pub struct ConnMetrics {
     pub stalled_ns: u64,
 }
 
+/// Microseconds from `epoch` to `t` (0 if earlier).
+fn micros(t: Instant, epoch: Instant) -> u64 {
+    t.saturating_duration_since(epoch).as_micros() as u64
+}
+
 /// A stream starts waiting for credit (counted once per episode).
-pub(super) fn stall(m: &mut ConnMetrics, s: &mut Stream, now: Instant) {
+pub(super) fn stall(m: &mut ConnMetrics, s: &mut Stream, now: Instant, epoch: Instant) {
     if s.stalled_since.is_none() {
-        s.stalled_since = Some(now);
+        s.stalled_since = NonZeroU64::new(micros(now, epoch) + 1);
         m.stalls += 1;
     }
 }
 
+/// How long a stall that began at `since` (see [`stall`]) has lasted at `now`.
+fn stalled_for(since: NonZeroU64, now: Instant, epoch: Instant) -> Duration {
+    Duration::from_micros(micros(now, epoch).saturating_sub(since.get() - 1))
+}
+
 /// A stall episode ended (the stream sent again, or it went away).
-pub(super) fn stall_end(m: &mut ConnMetrics, since: Option<Instant>, now: Instant) {
+pub(super) fn stall_end(
+    m: &mut ConnMetrics,
+    since: Option<NonZeroU64>,
+    now: Instant,
+    epoch: Instant,
+) {
     if let Some(t) = since {
-        m.stalled_ns += now.saturating_duration_since(t).as_nanos() as u64;
+        m.stalled_ns += stalled_for(t, now, epoch).as_nanos() as u64;
     }
 }
 
@@ -149,8 +165,10 @@ impl Connection {
                 recv_window: s.recv_window.get(),
                 send_buffered: s.send_buffered as u64,
                 received: s.received,
-                age: now.saturating_duration_since(s.opened),
-                stalled_for: s.stalled_since.map(|t| now.saturating_duration_since(t)),
+                age: now.saturating_duration_since(
+                    self.epoch + Duration::from_millis(s.opened_ms as u64),
+                ),
+                stalled_for: s.stalled_since.map(|t| stalled_for(t, now, self.epoch)),
             })
             .collect();
         streams.sort_unstable_by_key(|s| s.stream_id);

@@ -380,7 +380,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             self.streaming.push(id);
         }
         let head = sub.head.clone();
-        if let Some(at) = sub.submitted {
+        if sub.timeouts != crate::client::Timeouts::default() {
+            let at = sub.start;
             let t = sub.timeouts;
             for (d, kind) in [(t.headers, Deadline::Headers), (t.total, Deadline::Total)] {
                 if let Some(d) = d {
