@@ -13,6 +13,7 @@ use super::event::{Event, RequestId};
 use super::flow::Window;
 use super::limits::{Cost, FloodGuard};
 use super::scheduler::Scheduler;
+use super::streams::StreamTable;
 use super::validate::{FieldCollector, Section};
 use super::StreamState;
 use crate::error::{Error, ErrorKind, Origin, Processed, Scope};
@@ -201,7 +202,7 @@ pub struct Connection {
     peer: PeerSettings,
     got_peer_settings: bool,
     settings_acked: bool,
-    streams: IdMap<StreamId, Stream>,
+    streams: StreamTable<Stream>,
     ids: IdMap<RequestId, StreamId>,
     queue: VecDeque<Pending>,
     next_stream_id: u32,
@@ -268,7 +269,7 @@ impl Connection {
             },
             got_peer_settings: false,
             settings_acked: false,
-            streams: IdMap::default(),
+            streams: StreamTable::default(),
             ids: IdMap::default(),
             queue: VecDeque::new(),
             next_stream_id: 1,
@@ -1135,14 +1136,11 @@ impl Connection {
             let delta = v as i64 - self.peer.initial_window_size as i64;
             self.peer.initial_window_size = v;
             let mut wake = Vec::new();
+            let mut overflow = false;
             for (sid, st) in self.streams.iter_mut() {
                 if st.send_window.adjust(delta).is_err() {
-                    wake.clear();
-                    self.write_frame(Frame::Settings(Settings::ack()));
-                    return self.connection_error(
-                        ErrorCode::FlowControlError,
-                        "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window",
-                    );
+                    overflow = true;
+                    break;
                 }
                 if delta > 0
                     && !st.in_sched
@@ -1152,6 +1150,13 @@ impl Connection {
                     st.in_sched = true;
                     wake.push((*sid, st.priority));
                 }
+            }
+            if overflow {
+                self.write_frame(Frame::Settings(Settings::ack()));
+                return self.connection_error(
+                    ErrorCode::FlowControlError,
+                    "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window",
+                );
             }
             for (sid, prio) in wake {
                 self.sched.push(sid, prio);
@@ -1830,7 +1835,7 @@ impl Connection {
     /// it): encoded HEADERS cannot be dropped without desynchronising the server's HPACK
     /// context, so the server will see them.
     fn fail_everything(&mut self, err: &Error, sent: Processed, flushes: bool) {
-        let mut streams: Vec<(StreamId, Stream)> = self.streams.drain().collect();
+        let mut streams: Vec<(StreamId, Stream)> = self.streams.drain();
         streams.sort_unstable_by_key(|(sid, _)| *sid);
         self.ids.clear();
         for (_, s) in streams {

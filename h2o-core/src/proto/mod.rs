@@ -9,6 +9,7 @@ mod event;
 mod flow;
 mod limits;
 mod scheduler;
+mod streams;
 mod validate;
 
 pub use config::ProtoConfig;
