@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_char, c_int, c_void, CString};
+use std::hash::BuildHasherDefault;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -212,7 +213,8 @@ struct Queued {
 pub(crate) struct Shared {
     core: RwLock<Option<Client>>,
     closed: AtomicBool,
-    registry: Mutex<HashMap<u64, Arc<ReqState>>>,
+    /// In-flight requests by id (ids are sequential: a multiplicative hash, not SipHash).
+    registry: Mutex<HashMap<u64, Arc<ReqState>, BuildHasherDefault<h2o_core::proto::IdHasher>>>,
     gate: Mutex<GateState>,
     gate_cv: Condvar,
     queue: Mutex<QueueState>,
@@ -308,7 +310,7 @@ impl Shared {
         Arc::new(Shared {
             core: RwLock::new(core),
             closed: AtomicBool::new(false),
-            registry: Mutex::new(HashMap::new()),
+            registry: Mutex::new(HashMap::default()),
             gate: Mutex::new(GateState {
                 closed: false,
                 running: 0,
@@ -357,15 +359,20 @@ impl Shared {
 
 /// Owns what a C view of headers / errors points into.
 fn c_headers(h: &Headers) -> Vec<h2o_header_t> {
-    h.entries()
-        .iter()
-        .map(|(n, v)| h2o_header_t {
-            name: n.as_ptr(),
-            name_len: n.len(),
-            value: v.as_ptr(),
-            value_len: v.len(),
-        })
-        .collect()
+    let mut out = Vec::new();
+    c_headers_into(h, &mut out);
+    out
+}
+
+/// Fills `out` (cleared first) with name/value views of `h`.
+fn c_headers_into(h: &Headers, out: &mut Vec<h2o_header_t>) {
+    out.clear();
+    out.extend(h.entries().iter().map(|(n, v)| h2o_header_t {
+        name: n.as_ptr(),
+        name_len: n.len(),
+        value: v.as_ptr(),
+        value_len: v.len(),
+    }));
 }
 
 struct ErrorDetail {
@@ -816,24 +823,68 @@ pub extern "C" fn h2o_client_free(client: *mut h2o_client_t) {
 }
 
 /// What a polled event's pointers point into, until `h2o_event_release`.
+/// What an `h2o_event_t`'s pointers point into, until `h2o_event_release`.
 struct EventStore {
-    req: Arc<ReqState>,
-    ev: ResponseEvent,
+    req: Option<Arc<ReqState>>,
+    ev: Option<ResponseEvent>,
     headers: Vec<h2o_header_t>,
     error: Option<ErrorDetail>,
 }
 
+// SAFETY: the raw pointers inside (`headers`, `error`) point only into data this store
+// owns (`ev`'s `Bytes`, `error`'s `CString`), which is `Send` and moves with it; Rust never
+// dereferences them, and a store in `SPARE_EVENTS` holds none (`recycle` clears them).
+unsafe impl Send for EventStore {}
+
+/// Released event stores kept for reuse: a poll-mode request takes three events, and
+/// allocating a store (and a header array) for each on the poll thread and freeing it on
+/// the runtime thread's memory cost more than the rest of `h2o_client_poll` together
+/// (~1000 instructions per request in the C API benchmark). Shared by every client, so a
+/// release after `h2o_client_free` still has somewhere to go. Bounded in count, and a
+/// store whose header array grew large is freed instead of kept.
+#[allow(clippy::vec_box)] // each store's address is handed to C: it must stay boxed
+static SPARE_EVENTS: Mutex<Vec<Box<EventStore>>> = Mutex::new(Vec::new());
+const SPARE_EVENTS_MAX: usize = 1024;
+const SPARE_HEADERS_MAX: usize = 64;
+
+fn event_store(req: Arc<ReqState>, ev: ResponseEvent) -> Box<EventStore> {
+    match SPARE_EVENTS.lock().pop() {
+        Some(mut b) => {
+            b.req = Some(req);
+            b.ev = Some(ev);
+            b
+        }
+        None => Box::new(EventStore {
+            req: Some(req),
+            ev: Some(ev),
+            headers: Vec::new(),
+            error: None,
+        }),
+    }
+}
+
+/// Drops what the store holds and keeps the allocation for the next event.
+fn recycle(mut store: Box<EventStore>) {
+    store.req = None;
+    store.ev = None;
+    store.error = None;
+    store.headers.clear();
+    if store.headers.capacity() > SPARE_HEADERS_MAX {
+        return;
+    }
+    let mut spare = SPARE_EVENTS.lock();
+    if spare.len() < SPARE_EVENTS_MAX {
+        spare.push(store);
+    }
+}
+
 fn to_c_event(q: Queued, out: *mut h2o_event_t) {
-    let mut store = Box::new(EventStore {
-        req: q.req,
-        ev: q.ev,
-        headers: Vec::new(),
-        error: None,
-    });
+    let mut store = event_store(q.req, q.ev);
+    let req = store.req.as_deref().expect("just set");
     let mut e = h2o_event_t {
         kind: h2o_event_kind::Complete,
-        request_id: store.req.id.load(Ordering::Acquire),
-        userdata: store.req.userdata.0,
+        request_id: req.id.load(Ordering::Acquire),
+        userdata: req.userdata.0,
         status: 0,
         headers: std::ptr::null(),
         headers_len: 0,
@@ -844,16 +895,16 @@ fn to_c_event(q: Queued, out: *mut h2o_event_t) {
         internal: std::ptr::null_mut(),
     };
     let s = &mut *store;
-    match &s.ev {
+    match s.ev.as_ref().expect("just set") {
         ResponseEvent::Informational { status, headers } => {
             e.kind = h2o_event_kind::Informational;
             e.status = *status;
-            s.headers = c_headers(headers);
+            c_headers_into(headers, &mut s.headers);
         }
         ResponseEvent::Head { status, headers } => {
             e.kind = h2o_event_kind::Head;
             e.status = *status;
-            s.headers = c_headers(headers);
+            c_headers_into(headers, &mut s.headers);
         }
         ResponseEvent::Data(d) => {
             e.kind = h2o_event_kind::Data;
@@ -862,7 +913,7 @@ fn to_c_event(q: Queued, out: *mut h2o_event_t) {
         }
         ResponseEvent::Trailers(headers) => {
             e.kind = h2o_event_kind::Trailers;
-            s.headers = c_headers(headers);
+            c_headers_into(headers, &mut s.headers);
         }
         ResponseEvent::Done => {}
         ResponseEvent::Error(err) => {
@@ -975,9 +1026,10 @@ pub extern "C" fn h2o_event_release(event: *mut h2o_event_t) -> h2o_result {
         // SAFETY: `p` is the `internal` pointer of an event made by `to_c_event`
         // (Box::into_raw) and is released once (the field was cleared above).
         let store = unsafe { Box::from_raw(p.cast::<EventStore>()) };
-        if let ResponseEvent::Data(d) = &store.ev {
-            store.req.release(d.len());
+        if let (Some(ResponseEvent::Data(d)), Some(req)) = (&store.ev, &store.req) {
+            req.release(d.len());
         }
+        recycle(store);
         h2o_result::Ok
     })
 }
