@@ -17,7 +17,8 @@
 #            1x100 13 B GETs over h2c and TLS; ns per empty h2o_client_poll (idle, 100 in flight)
 #   python   h2o_client AsyncClient vs httpx (http2), 1x100 13 B GETs, nghttpd h2c
 #   node     h2o-native vs node:http2 vs undici, 1x100 13 B GETs, nghttpd h2c
-#   latency  1x1 sequential GETs (h2o, h2load) vs a raw TCP ping-pong of the same bytes
+#   latency  1x1 sequential GETs (h2o, h2load) vs a raw TCP ping-pong of the same bytes, against
+#            nghttpd and against a minimal HTTP/2 responder (pingpong h2serve: the client's own share)
 #   mem      client RSS from 100 to 1000 in-flight streams; threads: 1 vs 2 submitting
 #   threads; alloc (allocations per request); instr (callgrind, not in the default set)
 #
@@ -380,21 +381,32 @@ fi
 if has_part latency; then
     raw=$results/latest-latency.tsv
     echo "$header" >"$raw"
+    # Two servers: nghttpd (a real one: its HTTP/2 work is in the overhead) and `pingpong
+    # h2serve`, a minimal responder that does what the ping-pong's echo process does (one
+    # read, one write), so the overhead against it is the client's own.
+    setsid "$bt/pingpong" h2serve >"$work/h2min.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 50); do grep -q '^listening' "$work/h2min.out" && break; sleep 0.1; done
+    h2min_port=$(sed -n 's/^listening //p' "$work/h2min.out")
+    [ -n "$h2min_port" ] || { echo "bench: pingpong h2serve did not start" >&2; exit 1; }
     base_url nghttpd h2c
-    # The bytes one 1x1 request and its response take on the wire, measured through a
-    # counting relay (h2o bench, 2000 sequential GETs /13b against nghttpd h2c; the
-    # connection preface and SETTINGS are amortized in), rounded: the ping-pong's sizes.
-    "$bt/pingpong" proxy "${port[nghttpd-h2c]}" >"$work/proxy.out" &
-    proxy_pid=$!
-    for _ in $(seq 1 50); do grep -q '^listening' "$work/proxy.out" && break; sleep 0.1; done
-    pport=$(sed -n 's/^listening //p' "$work/proxy.out")
-    "$rel/h2o" bench -n 2000 -m 1 "http://127.0.0.1:$pport/13b" >/dev/null 2>&1 || true
-    wait "$proxy_pid" || true
-    PP_Q=$(grep '^{' "$work/proxy.out" | jq -r '(.up / 2000) | round')
-    PP_R=$(grep '^{' "$work/proxy.out" | jq -r '(.down / 2000) | round')
-    echo "   latency: one request is $PP_Q bytes up, $PP_R bytes down on the wire" >&2
-    echo "wire_bytes_per_request up $PP_Q down $PP_R" >>"$meta"
-    run_workload "$raw" 13B_1x1 nghttpd "$base/13b" "$LAT_N" 1 1 13 13 "" h2o h2load pingpong
+    for srv in nghttpd h2min; do
+        [ "$srv" = nghttpd ] && target=${port[nghttpd-h2c]} || target=$h2min_port
+        # The bytes one 1x1 request and its response take on the wire, measured through a
+        # counting relay (h2o bench, 2000 sequential GETs /13b; the connection preface and
+        # SETTINGS are amortized in), rounded: the ping-pong's sizes.
+        "$bt/pingpong" proxy "$target" >"$work/proxy.out" &
+        proxy_pid=$!
+        for _ in $(seq 1 50); do grep -q '^listening' "$work/proxy.out" && break; sleep 0.1; done
+        pport=$(sed -n 's/^listening //p' "$work/proxy.out")
+        "$rel/h2o" bench -n 2000 -m 1 "http://127.0.0.1:$pport/13b" >/dev/null 2>&1 || true
+        wait "$proxy_pid" || true
+        PP_Q=$(grep '^{' "$work/proxy.out" | jq -r '(.up / 2000) | round')
+        PP_R=$(grep '^{' "$work/proxy.out" | jq -r '(.down / 2000) | round')
+        echo "   latency ($srv): one request is $PP_Q bytes up, $PP_R bytes down on the wire" >&2
+        echo "wire_bytes_per_request_$srv up $PP_Q down $PP_R" >>"$meta"
+        run_workload "$raw" 13B_1x1 "$srv" "http://127.0.0.1:$target/13b" "$LAT_N" 1 1 13 13 "" h2o h2load pingpong
+    done
 fi
 
 if has_part mem; then

@@ -305,16 +305,22 @@ if note is not None:
     out.append("")
     wire = meta.get("wire_bytes_per_request", "")
     out.append(METHOD % (max([int(r["round"]) for r in rows] or [0])) + " " + load_note(rows))
-    out.append("1×1 `GET /13b` against nghttpd h2c, one request after another; `pingpong` (bench/c-api/pingpong.c) "
-               "sends the same bytes per request over a TCP_NODELAY loopback connection to a forked echo process "
-               "(%s, measured through a counting relay). Overhead = mean time per request (1/req/s) minus the "
-               "ping-pong's, per round, then the median: the client's and the server's HTTP/2 work (the goal reads the mean; "
-               "the p50 difference is the same without the scheduling tail a busy machine adds)." % (wire or "sizes in latest-meta.txt"))
+    wire_h2min = meta.get("wire_bytes_per_request_h2min", "")
+    wire_ng = meta.get("wire_bytes_per_request_nghttpd", wire)
+    out.append("1×1 `GET /13b`, one request after another, against nghttpd h2c and against `h2min` "
+               "(`pingpong h2serve` in bench/c-api/pingpong.c: a minimal HTTP/2 responder that answers each request "
+               "HEADERS with a fixed HEADERS+DATA in one write, doing per request what the echo process does). "
+               "`pingpong` sends the same bytes per request over a TCP_NODELAY loopback connection to a forked echo "
+               "process (nghttpd: %s; h2min: %s; measured through a counting relay). Overhead = mean time per request "
+               "(1/req/s) minus the ping-pong's, per round, then the median. Against nghttpd it is the client's and "
+               "nghttpd's HTTP/2 work together; against h2min it is the client's own (the goal reads that one; "
+               "the p50 difference is the same without the scheduling tail a busy machine adds)."
+               % (wire_ng or "sizes in latest-meta.txt", wire_h2min or "sizes in latest-meta.txt"))
     out.append("")
     out.extend(client_table(runs, order, ["pingpong", "h2load"]))
     out.append("")
-    out.append("| client | overhead per request: mean (µs, median of rounds) | overhead at p50 (µs) |")
-    out.append("|---|---:|---:|")
+    out.append("| server | client | overhead per request: mean (µs, median of rounds) | overhead at p50 (µs) |")
+    out.append("|---|---|---:|---:|")
     for key in order:
         g = Group(runs[key])
         for cl in g.clients:
@@ -327,10 +333,15 @@ if note is not None:
                     xs.append(1e6 / a - 1e6 / b)
             ys = [a - b for rd in g.rounds
                   if (a := g.val(cl, rd, "p50_us")) is not None and (b := g.val("pingpong", rd, "p50_us")) is not None]
-            out.append("| %s | %.1f | %.0f |" % (cl, med(xs), med(ys)))
+            out.append("| %s | %s | %.1f | %.0f |" % (key[1], cl, med(xs), med(ys)))
             if cl == "h2o":
                 ov = med(xs)
-                goals.append(("1x1 latency overhead vs TCP ping-pong (µs/request)", "%.1f" % ov, "< 20", ov == ov and ov < 20))
+                if key[1] == "h2min":
+                    goals.append(("1x1 latency overhead vs TCP ping-pong, the client's own (h2min) (µs/request)",
+                                  "%.1f" % ov, "< 20", ov == ov and ov < 20))
+                else:
+                    goals.append(("1x1 latency overhead vs TCP ping-pong incl. %s's work (µs/request; h2load's in the table)" % key[1],
+                                  "%.1f" % ov, "(info)", True))
     out.append("")
 
 # ---------------------------------------------------------------- memory
@@ -459,6 +470,6 @@ out.append("")
 out.append("| goal | measured | target | status |")
 out.append("|---|---:|---|---|")
 for g, m, t, ok in goals:
-    out.append("| %s | %s | %s | %s |" % (g, m, t, "PASS" if ok else "MISS"))
+    out.append("| %s | %s | %s | %s |" % (g, m, t, "info" if t == "(info)" else "PASS" if ok else "MISS"))
 out.append("")
 print("\n".join(out))

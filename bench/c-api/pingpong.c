@@ -10,6 +10,15 @@
  *       PORT") to 127.0.0.1:TARGET_PORT and, when both directions are closed, prints
  *       {"up":BYTES_CLIENT_TO_SERVER,"down":BYTES_SERVER_TO_CLIENT}: the real sizes an HTTP/2
  *       client and server exchange, to give the ping-pong the same bytes.
+ *   pingpong h2serve
+ *       a minimal HTTP/2 (h2c prior knowledge) responder on an ephemeral 127.0.0.1 port
+ *       (printed first: "listening PORT"), one forked process per connection: it answers
+ *       every request HEADERS with `:status 200`, `content-length: 13` and a 13-byte DATA
+ *       frame, ACKs SETTINGS and PING, and ignores everything else. It does no more per
+ *       request than the ping-pong's echo process (one read, a frame walk, one write), so
+ *       a client's time per request against it minus the ping-pong's is the CLIENT's own
+ *       HTTP/2 overhead, which the overhead against nghttpd mixes with nghttpd's work.
+ *       Not a server for anything else (no HPACK decoding, no flow control, no limits).
  */
 #include "common.h"
 
@@ -109,6 +118,90 @@ static int proxy(int target) {
     return 0;
 }
 
+/* Serves one HTTP/2 connection (see h2serve in the header comment). */
+static void h2conn(int c) {
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    /* :status 200 (static index 8); content-length (static 28, literal without indexing): "13" */
+    static const unsigned char block[] = {0x88, 0x0f, 0x0d, 0x02, '1', '3'};
+    static const char body[] = "Hello, world!";
+    static char in[1 << 16], out[1 << 16];
+    size_t have = 0, olen = 0;
+    int preface_seen = 0;
+    const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+    if (write_full(c, (const char *)settings, sizeof settings)) return;
+    for (;;) {
+        ssize_t k = read(c, in + have, sizeof in - have);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return;
+        have += (size_t)k;
+        size_t pos = 0;
+        if (!preface_seen) {
+            if (have < 24) continue;
+            if (memcmp(in, preface, 24)) return;
+            preface_seen = 1;
+            pos = 24;
+        }
+        while (have - pos >= 9) {
+            const unsigned char *f = (const unsigned char *)in + pos;
+            size_t len = (size_t)f[0] << 16 | (size_t)f[1] << 8 | f[2];
+            unsigned type = f[3], flags = f[4];
+            uint32_t sid = (uint32_t)(f[5] & 0x7f) << 24 | (uint32_t)f[6] << 16 | (uint32_t)f[7] << 8 | f[8];
+            if (len > sizeof in - 9) return; /* larger than we buffer: not our workload */
+            if (have - pos < 9 + len) break;
+            unsigned char *o = (unsigned char *)out + olen;
+            if (olen + 9 + sizeof block + 9 + 13 > sizeof out) return;
+            if (type == 4 && !(flags & 1)) { /* SETTINGS -> ACK */
+                memcpy(o, (const unsigned char[]){0, 0, 0, 4, 1, 0, 0, 0, 0}, 9);
+                olen += 9;
+            } else if (type == 6 && !(flags & 1) && len == 8) { /* PING -> ACK */
+                memcpy(o, (const unsigned char[]){0, 0, 8, 6, 1, 0, 0, 0, 0}, 9);
+                memcpy(o + 9, f + 9, 8);
+                olen += 17;
+            } else if (type == 1 && (flags & 4)) { /* request HEADERS -> response */
+                unsigned char h[9] = {0, 0, sizeof block, 1, 4, (unsigned char)(sid >> 24),
+                                      (unsigned char)(sid >> 16), (unsigned char)(sid >> 8), (unsigned char)sid};
+                memcpy(o, h, 9);
+                memcpy(o + 9, block, sizeof block);
+                o += 9 + sizeof block;
+                h[2] = 13, h[3] = 0, h[4] = 1; /* DATA, END_STREAM */
+                memcpy(o, h, 9);
+                memcpy(o + 9, body, 13);
+                olen += 9 + sizeof block + 9 + 13;
+            } else if (type == 7) { /* GOAWAY */
+                return;
+            }
+            pos += 9 + len;
+        }
+        memmove(in, in + pos, have - pos);
+        have -= pos;
+        if (olen && write_full(c, out, olen)) return;
+        olen = 0;
+    }
+}
+
+static int h2serve(void) {
+    int port, l = listener(&port), one = 1;
+    printf("listening %d\n", port);
+    fflush(stdout);
+    signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR) continue;
+            perror("pingpong h2serve: accept");
+            return 1;
+        }
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(l);
+            h2conn(c);
+            _exit(0);
+        }
+        close(c);
+    }
+}
+
 static long g_q = 40, g_r = 60;
 static int extra_n(const char *f, const char *v) {
     if (!strcmp(f, "-q")) return g_q = bench_num("pingpong", f, v), 1;
@@ -118,6 +211,7 @@ static int extra_n(const char *f, const char *v) {
 
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "proxy")) return proxy(atoi(argv[2]));
+    if (argc == 2 && !strcmp(argv[1], "h2serve")) return h2serve();
     /* The URL slot of the common parser is not used: give it a placeholder. */
     char **args = calloc((size_t)argc + 2, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
