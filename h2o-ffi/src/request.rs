@@ -146,15 +146,21 @@ thread_local! {
         const { RefCell::new(None) };
 }
 
-/// `Request::new(method, url)`, reusing this thread's last parse when both strings match.
+/// This thread's last request when `method` and `url` (raw C string bytes) equal its
+/// strings: those were valid UTF-8, so equal bytes need no validation or parse again.
+fn cached_request(method: &[u8], url: &[u8]) -> Option<Request> {
+    LAST_REQUEST.with(|last| {
+        let last = last.borrow();
+        let (m, u, parsed, head) = last.as_ref()?;
+        (m.as_bytes() == method && u.as_bytes() == url)
+            .then(|| Request::from_parts(parsed.clone(), head.clone()))
+    })
+}
+
+/// `Request::new(method, url)`, remembered as this thread's last request.
 fn new_request(method: &str, url: &str) -> h2o_core::Result<Request> {
     LAST_REQUEST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((m, u, parsed, head)) = last.as_ref() {
-            if m == method && u == url {
-                return Ok(Request::from_parts(parsed.clone(), head.clone()));
-            }
-        }
         let parsed = Url::parse(url)?;
         let head = RequestHead::new(Method::new(method)?, &parsed);
         *last = Some((
@@ -181,12 +187,20 @@ pub extern "C" fn h2o_request_new(
     out: *mut *mut h2o_request_t,
 ) -> h2o_result {
     ffi_boundary!({
-        check_null!(out);
-        let method = tri!(c_str(method, "method"));
-        let url = tri!(c_str(url, "url"));
-        let request = match new_request(method, url) {
-            Ok(r) => r,
-            Err(e) => return fail(h2o_result::from_kind(e.kind()), &e.to_string()),
+        check_null!(out, method, url);
+        // SAFETY: both non-NULL, and the caller promises NUL-terminated strings that stay
+        // valid during the call.
+        let (m, u) = unsafe { (CStr::from_ptr(method), CStr::from_ptr(url)) };
+        let request = match cached_request(m.to_bytes(), u.to_bytes()) {
+            Some(r) => r,
+            None => {
+                let method = tri!(c_str(method, "method"));
+                let url = tri!(c_str(url, "url"));
+                match new_request(method, url) {
+                    Ok(r) => r,
+                    Err(e) => return fail(h2o_result::from_kind(e.kind()), &e.to_string()),
+                }
+            }
         };
         let req = Box::new(h2o_request_t {
             inner: Mutex::new(Building {
