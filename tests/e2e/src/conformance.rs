@@ -773,6 +773,13 @@ impl ScenarioServer {
     }
 }
 
+impl Drop for ScenarioServer {
+    /// Stops listening (a long-lived `hostile_server` starts one per scenario run).
+    fn drop(&mut self) {
+        self.server.stop();
+    }
+}
+
 /// Whether what the client wrote (`w`) matches `sent`.
 fn check_sent(sent: &Sent, w: &Wire) -> Result<(), String> {
     let goaway_err = w.frames.iter().find_map(|f| match f {
