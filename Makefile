@@ -201,12 +201,13 @@ hostile-server:
 c-test: header-check c-header-test c-test-plain c-test-asan c-test-valgrind c-symbols examples-run install-check
 
 ## The hostile-server catalogue through the C API (tests/c/test_hostile.c, served by
-## hostile_server via `tests/c/run.sh --hostile`; 148 scenarios): plain and ASan+UBSan run
-## every scenario three times: callbacks, poll, and closed or cancelled mid-scenario
-## (--close-early); plain runs again on 2 runtime threads (callbacks, poll for every 4th).
-## Valgrind runs the whole catalogue the same three ways (~1.5 min, measured) except 4 floods
-## whose expectation needs native frame-processing speed (the test lists them with the
-## reason; they run plain and under ASan), with the watchdog timeouts x3.
+## hostile_server via `tests/c/run.sh --hostile`; 148 scenarios). ASan+UBSan runs every
+## scenario four ways: callbacks, poll, closed or cancelled mid-scenario (--close-early), and
+## on_data pausing every chunk with h2o_client_resume from another thread (--pause). Plain
+## runs the first three, then again on 2 runtime threads: callbacks, pause, poll for every
+## 4th. Valgrind runs all four ways on the whole catalogue except 4 floods whose expectation
+## needs native frame-processing speed (the test lists them with the reason; they run plain
+## and under ASan), with the watchdog timeouts x3: ~2.5 min measured, so no smaller subset.
 c-test-plain: ffi $(TESTSERVER) hostile-server
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_h2o.c -o $(CBUILD)/test_h2o $(C_LINK)
 	tests/c/run.sh $(CBUILD)/test_h2o
@@ -215,7 +216,7 @@ c-test-plain: ffi $(TESTSERVER) hostile-server
 	tests/c/run.sh $(CBUILD)/test_log
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -Iinclude tests/c/test_hostile.c -o $(CBUILD)/test_hostile $(C_LINK)
 	tests/c/run.sh --hostile $(CBUILD)/test_hostile --close-early
-	H2O_TEST_RUNTIME_THREADS=2 tests/c/run.sh --hostile $(CBUILD)/test_hostile --poll-every 4
+	H2O_TEST_RUNTIME_THREADS=2 tests/c/run.sh --hostile $(CBUILD)/test_hostile --poll-every 4 --pause
 
 c-test-asan: ffi $(TESTSERVER) hostile-server
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -229,7 +230,7 @@ c-test-asan: ffi $(TESTSERVER) hostile-server
 	$(CC) -std=gnu11 $(C_WARN) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all -Iinclude tests/c/test_hostile.c -o $(CBUILD)/test_hostile_asan $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(abspath tests/c/lsan.supp):print_suppressions=0 \
-	  tests/c/run.sh --hostile $(CBUILD)/test_hostile_asan --close-early
+	  tests/c/run.sh --hostile $(CBUILD)/test_hostile_asan --close-early --pause
 
 c-test-valgrind: c-test-plain
 	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
@@ -237,7 +238,7 @@ c-test-valgrind: c-test-plain
 	tests/c/run.sh $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
 	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_log
 	H2O_HOSTILE_TIMEOUT_SCALE=3 tests/c/run.sh --hostile $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect,possible \
-	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_hostile --valgrind --close-early
+	  --suppressions=tests/c/valgrind.supp $(CBUILD)/test_hostile --valgrind --close-early --pause
 
 ## c-symbols: the shared library exports only h2o_* symbols.
 c-symbols: ffi

@@ -22,6 +22,8 @@
  *                    cancelled, 0/10/20 ms after the last submit (callbacks and poll
  *                    alternating): every request must still complete exactly once, with its
  *                    expected outcome or CANCELLED
+ *   --pause          also run each scenario with on_data returning H2O_DATA_PAUSE for every
+ *                    chunk and h2o_client_resume every 5 ms: the same expectations
  * H2O_TEST_RUNTIME_THREADS=N runs the clients on N runtime threads.
  * The last line is "N passed, M failed"; the exit code is non-zero on any failure. */
 #define _GNU_SOURCE
@@ -74,6 +76,7 @@ typedef struct {
     pthread_cond_t cv;
     outcome_t out[MAX_REQ];
     int done;
+    int pause; /* on_data returns H2O_DATA_PAUSE; the waiting loop resumes every 5 ms */
 } run_t;
 
 static FILE *g_ctl;
@@ -258,8 +261,9 @@ static int on_data(void *ud, const uint8_t *data, size_t len) {
     slot_t *sl = ud;
     pthread_mutex_lock(&sl->run->mu);
     saw_data(&sl->run->out[sl->i], data, len);
+    int pause = sl->run->pause;
     pthread_mutex_unlock(&sl->run->mu);
-    return H2O_DATA_CONTINUE;
+    return pause ? H2O_DATA_PAUSE : H2O_DATA_CONTINUE;
 }
 
 static void on_trailers(void *ud, const h2o_header_t *h, size_t n) {
@@ -376,16 +380,19 @@ static h2o_result poll_events(h2o_client_t *c, run_t *run, int timeout_ms) {
     return r;
 }
 
-enum { RUN_TO_END, CLOSE_EARLY, CANCEL_EARLY };
+enum { RUN_TO_END, CLOSE_EARLY, CANCEL_EARLY, PAUSE_EVERY_CHUNK };
 
-/* RUN_TO_END: run to completion, then check the client's frames. CLOSE_EARLY / CANCEL_EARLY:
+/* RUN_TO_END: run to completion, then check the client's frames. PAUSE_EVERY_CHUNK: the same
+ * with on_data pausing every chunk and h2o_client_resume every 5 ms. CLOSE_EARLY / CANCEL_EARLY:
  * close the client (or h2o_client_cancel every request, then wait) `early_ms` after the
  * last submit, mid-scenario: every request must still complete exactly once, with its
  * expected outcome or H2O_RESULT_CANCELLED. */
 static int run_scenario(const scenario_t *s, int poll_mode, int early, int early_ms) {
     char mode[32];
     int close_after_ms = early == CLOSE_EARLY ? early_ms : -1;
+    int to_end = early == RUN_TO_END || early == PAUSE_EVERY_CHUNK;
     if (early == RUN_TO_END) snprintf(mode, sizeof mode, "%s", poll_mode ? "poll" : "callbacks");
+    else if (early == PAUSE_EVERY_CHUNK) snprintf(mode, sizeof mode, "cb-pause");
     else snprintf(mode, sizeof mode, "%s-%s%d", poll_mode ? "poll" : "cb", early == CLOSE_EARLY ? "close" : "cancel", early_ms);
     int bad = 0;
     char reply[4096];
@@ -416,6 +423,7 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
     run_t *run = calloc(1, sizeof *run);
     pthread_mutex_init(&run->mu, NULL);
     pthread_cond_init(&run->cv, NULL);
+    run->pause = early == PAUSE_EVERY_CHUNK;
     slot_t slots[MAX_REQ];
     uint64_t ids[MAX_REQ];
     for (int i = 0; i < MAX_REQ; i++) slots[i] = (slot_t){run, i};
@@ -454,7 +462,7 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
         if (done < submitted) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            long ns = ts.tv_nsec + 50 * 1000000L;
+            long ns = ts.tv_nsec + (run->pause ? 5 : 50) * 1000000L;
             ts.tv_sec += ns / 1000000000L;
             ts.tv_nsec = ns % 1000000000L;
             pthread_cond_timedwait(&run->cv, &run->mu, &ts);
@@ -462,6 +470,13 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
         }
         pthread_mutex_unlock(&run->mu);
         if (done >= submitted || close_after_ms >= 0) break;
+        for (int i = 0; run->pause && i < submitted; i++) {
+            h2o_result rr = h2o_client_resume(c, ids[i]);
+            if (rr != H2O_RESULT_OK && rr != H2O_RESULT_UNKNOWN_REQUEST) {
+                FAIL("h2o_client_resume(request %d): %s", i, h2o_strerror(rr));
+                break;
+            }
+        }
         if (now_s() > deadline) {
             hung = 1;
             break;
@@ -473,7 +488,7 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
     /* The server's verdict on what the client wrote (client still alive); not judged when
      * the client is closed mid-scenario (it sends GOAWAY(NO_ERROR), not what the script
      * expects), but asked anyway so the server forgets the scenario. */
-    if (ctl("check", s->name, reply, sizeof reply) != 0 || (early == RUN_TO_END && strcmp(reply, "pass") != 0))
+    if (ctl("check", s->name, reply, sizeof reply) != 0 || (to_end && strcmp(reply, "pass") != 0))
         FAIL("server side: %s", reply);
 
     /* Close (in-flight requests complete with CANCELLED), then every event up to the end of
@@ -496,7 +511,7 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
         if (o->bad_error) FAIL("request %d: inconsistent h2o_error_t for %s", i, h2o_strerror(o->result));
         if (o->trailers > 1) FAIL("request %d: %d trailer sections", i, o->trailers);
         if (hung) continue;
-        if (early != RUN_TO_END && o->result == H2O_RESULT_CANCELLED) continue;
+        if (!to_end && o->result == H2O_RESULT_CANCELLED) continue;
         if (s->exp_kind[e] == 0) {
             if (o->result != H2O_RESULT_OK || o->status != s->exp_status[e] || o->heads != 1)
                 FAIL("request %d: expected ok %d, got %s (%u) status %d heads %d: %s", i, s->exp_status[e],
@@ -520,10 +535,11 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
 
 int main(int argc, char **argv) {
     const char *subset = NULL, *filter = NULL;
-    int poll_every = 1, close_early = 0;
+    int poll_every = 1, close_early = 0, pause = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--valgrind") == 0) subset = "valgrind";
         else if (strcmp(argv[i], "--close-early") == 0) close_early = 1;
+        else if (strcmp(argv[i], "--pause") == 0) pause = 1;
         else if (strcmp(argv[i], "--poll-every") == 0 && i + 1 < argc) poll_every = atoi(argv[++i]);
         else filter = argv[i];
     }
@@ -552,23 +568,25 @@ int main(int argc, char **argv) {
         printf("0 passed, 1 failed\n");
         return 1;
     }
-    int passed = 0, failed = 0, runs = 0, polls = 0, closes = 0, k = 0;
+    int passed = 0, failed = 0, runs = 0, polls = 0, closes = 0, pauses = 0, k = 0;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         const scenario_t *s = &all[i];
         if (filter && !strstr(s->name, filter) && strcmp(s->group, filter) != 0) continue;
         int poll = poll_every > 0 && k % poll_every == 0;
-        int results[3] = {run_scenario(s, 0, RUN_TO_END, 0), poll ? run_scenario(s, 1, RUN_TO_END, 0) : -1,
+        int results[4] = {run_scenario(s, 0, RUN_TO_END, 0), poll ? run_scenario(s, 1, RUN_TO_END, 0) : -1,
                           /* closed or cancelled 0, 10 or 20 ms after the last submit;
                            * callbacks and poll alternate */
                           close_early ? run_scenario(s, k % 2, k % 4 < 2 ? CLOSE_EARLY : CANCEL_EARLY, (k % 3) * 10)
-                                      : -1};
+                                      : -1,
+                          pause ? run_scenario(s, 0, PAUSE_EVERY_CHUNK, 0) : -1};
         k++;
-        for (int m = 0; m < 3; m++) {
+        for (int m = 0; m < 4; m++) {
             if (results[m] < 0) continue;
             runs++;
             polls += m == 1;
             closes += m == 2;
+            pauses += m == 3;
             if (results[m]) failed++;
             else passed++;
         }
@@ -576,8 +594,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) free(all[i].json);
     fclose(g_ctl);
     printf("hostile catalogue through the C API: %d scenarios (%d runs: %d callbacks, %d poll, %d closed or "
-           "cancelled early), %d not expressible, %d excluded here, %.1f s\n",
-           k, runs, runs - polls - closes, polls, closes, skipped, excluded, now_s() - t0);
+           "cancelled early, %d pausing), %d not expressible, %d excluded here, %.1f s\n",
+           k, runs, runs - polls - closes - pauses, polls, closes, pauses, skipped, excluded, now_s() - t0);
     printf("%d passed, %d failed\n", passed, failed + skipped);
     return failed || skipped || runs == 0 ? 1 : 0;
 }
