@@ -1026,6 +1026,28 @@ impl Config {
                 .collect(),
         )
     }
+
+    /// Only the settings that differ from [`Config::default`], as a flat JSON object: the
+    /// smallest JSON that [`from_json_str`](Self::from_json_str) (and the C API's
+    /// `h2o_config_from_json`) reads back into the same config.
+    ///
+    /// ```
+    /// let mut cfg = h2o_core::Config::default();
+    /// cfg.max_retries = 0;
+    /// let json = cfg.to_json_changes().to_string();
+    /// assert_eq!(json, r#"{"max_retries":0}"#);
+    /// assert_eq!(h2o_core::Config::from_json_str(&json).unwrap(), cfg);
+    /// ```
+    pub fn to_json_changes(&self) -> Value {
+        let defaults = Config::default();
+        Value::Object(
+            SETTINGS
+                .iter()
+                .filter(|s| s.get(self) != s.get(&defaults))
+                .map(|s| (s.key.to_owned(), s.get(self).to_json()))
+                .collect(),
+        )
+    }
 }
 
 fn looks_like_setting(key: &str) -> bool {

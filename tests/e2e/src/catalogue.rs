@@ -439,11 +439,14 @@ pub fn catalogue() -> Vec<Scenario> {
         // ----- stream and connection state ----------------------------------------------
         sc("9113-3.4-server-preface-not-settings", State,
            "the server's first frame is a PING, not SETTINGS: connection PROTOCOL_ERROR")
-            .script(vec![Preface, Send(ping(0, [1; 8])), Send(settings(&[]))]).conn_error(ProtocolError),
+            // Await: the request is on the wire when the PING arrives (a request still queued
+            // when the connection dies was never sent, and the pool moves it to a new one).
+            .script(vec![Preface, Await, Send(ping(0, [1; 8])), Send(settings(&[]))])
+            .conn_error(ProtocolError).connections(1),
         sc("9113-3.4-server-speaks-http1", State,
            "the server answers in HTTP/1.1: its first 9 bytes read as an oversized frame: FRAME_SIZE_ERROR")
-            .script(vec![Preface, Send(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec())])
-            .conn_error(FrameSizeError),
+            .script(vec![Preface, Await, Send(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec())])
+            .conn_error(FrameSizeError).connections(1),
         sc("9113-5.1-data-on-idle-stream", State, "DATA on idle stream 3: connection PROTOCOL_ERROR")
             .then_send(data(3, 0, b"x")).conn_error(ProtocolError),
         sc("9113-5.1-headers-on-idle-stream", State, "HEADERS on idle stream 3: connection PROTOCOL_ERROR")

@@ -262,7 +262,8 @@ pub enum Sent {
 }
 
 impl Sent {
-    fn describe(&self) -> String {
+    /// The expectation as text, e.g. `GOAWAY(PROTOCOL_ERROR)`.
+    pub fn describe(&self) -> String {
         match self {
             Sent::GoAway(c) => format!("GOAWAY({})", c.name()),
             Sent::Rst(c) => format!("RST_STREAM({})", c.name()),
@@ -658,45 +659,200 @@ fn status_kb(key: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// The server half of one scenario: a listener on 127.0.0.1 whose first connection runs the
+/// scenario's script (later connections get a well-behaved server), with a reader thread
+/// recording every frame the client writes. Shared by the Rust runner ([`run`]) and the
+/// `hostile_server` binary that serves the catalogue to the C API's tests, so both check
+/// the same script and the same expectations.
+///
+/// ```no_run
+/// let s = &h2o_e2e::catalogue::catalogue()[0];
+/// let srv = h2o_e2e::conformance::ScenarioServer::start(s);
+/// // ... drive a client at srv.url("/") and wait for its outcome, keeping it alive ...
+/// let problems = srv.verdict(s);
+/// assert!(problems.is_empty(), "{problems:?}");
+/// ```
+pub struct ScenarioServer {
+    server: RawServer,
+    wire: Arc<Mutex<Wire>>,
+    script_err: Arc<Mutex<Option<String>>>,
+    conns: Arc<AtomicUsize>,
+}
+
+impl ScenarioServer {
+    /// Starts listening (ephemeral port) and serving `s.script` to the first connection.
+    pub fn start(s: &Scenario) -> ScenarioServer {
+        let wire = Arc::new(Mutex::new(Wire::default()));
+        let script_err: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let conns = Arc::new(AtomicUsize::new(0));
+        let server = {
+            let (wire, script_err, conns) = (wire.clone(), script_err.clone(), conns.clone());
+            let script = s.script.clone();
+            RawServer::start(move |c| {
+                if conns.fetch_add(1, Ordering::SeqCst) > 0 {
+                    return plain_server(c);
+                }
+                let (tx, rx) = mpsc::channel();
+                let rd = c.stream.try_clone().expect("clone socket");
+                let w2 = wire.clone();
+                std::thread::spawn(move || reader(rd, w2, tx));
+                let mut srv = Srv {
+                    stream: c.stream,
+                    rx,
+                    requests: Vec::new(),
+                };
+                for step in &script {
+                    if let Err(e) = run_step(&mut srv, step) {
+                        *script_err.lock().unwrap() = Some(e);
+                        break;
+                    }
+                }
+                // Keep the socket open until the client closes it (the reader sees EOF).
+                while srv.rx.recv_timeout(Duration::from_secs(30)).is_ok() {}
+            })
+        };
+        ScenarioServer {
+            server,
+            wire,
+            script_err,
+            conns,
+        }
+    }
+
+    /// The listening port.
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.conns.load(Ordering::SeqCst)
+    }
+
+    /// Checks the server side once the caller has its outcomes (keep the client alive until
+    /// this returns): the frames the client wrote (`s.sent`, waiting up to 3 s for them to
+    /// arrive), a valid frame stream, the script's own checks and the connection count.
+    /// Returns the problems (empty: pass).
+    pub fn verdict(&self, s: &Scenario) -> Vec<String> {
+        let mut why = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let quiet = matches!(s.sent, Sent::Quiet);
+        if quiet {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let sent_result = loop {
+            let r = check_sent(&s.sent, &self.wire.lock().unwrap());
+            if r.is_ok() || quiet || Instant::now() > deadline {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        if let Err(e) = sent_result {
+            why.push(e);
+        }
+        if let Some(bad) = &self.wire.lock().unwrap().bad {
+            why.push(format!("client sent an invalid frame: {bad}"));
+        }
+        if let Some(e) = self.script_err.lock().unwrap().take() {
+            why.push(format!("script: {e}"));
+        }
+        let opened = self.connections();
+        if let Some(n) = s.connections {
+            if opened != n {
+                why.push(format!(
+                    "expected {n} connections, the client opened {opened}"
+                ));
+            }
+        }
+        why
+    }
+}
+
+impl Drop for ScenarioServer {
+    /// Stops listening (a long-lived `hostile_server` starts one per scenario run).
+    fn drop(&mut self) {
+        self.server.stop();
+    }
+}
+
+/// Whether what the client wrote (`w`) matches `sent`.
+fn check_sent(sent: &Sent, w: &Wire) -> Result<(), String> {
+    let goaway_err = w.frames.iter().find_map(|f| match f {
+        Frame::GoAway(g) if g.code != ErrorCode::NoError => Some(g.code),
+        _ => None,
+    });
+    let rsts: Vec<ErrorCode> = w
+        .frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::RstStream(r) => Some(r.code),
+            _ => None,
+        })
+        .collect();
+    match sent {
+        Sent::GoAway(c) => match goaway_err {
+            Some(g) if g == *c && w.eof => Ok(()),
+            Some(g) if g == *c => Err("GOAWAY sent but the connection was not closed".into()),
+            other => Err(format!(
+                "expected GOAWAY({}), client sent {other:?}",
+                c.name()
+            )),
+        },
+        Sent::Rst(c) => {
+            if let Some(g) = goaway_err {
+                Err(format!("unexpected GOAWAY({})", g.name()))
+            } else if rsts.contains(c) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected RST_STREAM({}), client sent {rsts:?}",
+                    c.name()
+                ))
+            }
+        }
+        Sent::Quiet => {
+            let any_goaway = w.frames.iter().any(|f| matches!(f, Frame::GoAway(_)));
+            if rsts.is_empty() && !any_goaway {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected no RST/GOAWAY, got RST {rsts:?}, GOAWAY {any_goaway}"
+                ))
+            }
+        }
+        Sent::Has(d, p) => {
+            if w.frames.iter().any(p) {
+                Ok(())
+            } else {
+                Err(format!("expected the client to send {d}"))
+            }
+        }
+        Sent::Any => Ok(()),
+    }
+}
+
+/// The client configuration of a scenario: [`base_config`] plus its own changes.
+pub fn scenario_config(s: &Scenario) -> Config {
+    let mut cfg = base_config();
+    (s.config)(&mut cfg);
+    cfg
+}
+
 /// Runs one scenario.
 pub fn run(s: &Scenario) -> Outcome {
     let t0 = Instant::now();
     let cpu0 = proc_cpu();
     reset_peak_rss();
     let rss0 = current_rss();
-    let wire = Arc::new(Mutex::new(Wire::default()));
-    let script_err: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let conns = Arc::new(AtomicUsize::new(0));
-    let server = {
-        let (wire, script_err, conns) = (wire.clone(), script_err.clone(), conns.clone());
-        let script = s.script.clone();
-        RawServer::start(move |c| {
-            if conns.fetch_add(1, Ordering::SeqCst) > 0 {
-                return plain_server(c);
-            }
-            let (tx, rx) = mpsc::channel();
-            let rd = c.stream.try_clone().expect("clone socket");
-            let w2 = wire.clone();
-            std::thread::spawn(move || reader(rd, w2, tx));
-            let mut srv = Srv {
-                stream: c.stream,
-                rx,
-                requests: Vec::new(),
-            };
-            for step in &script {
-                if let Err(e) = run_step(&mut srv, step) {
-                    *script_err.lock().unwrap() = Some(e);
-                    break;
-                }
-            }
-            // Keep the socket open until the client closes it (the reader sees EOF).
-            while srv.rx.recv_timeout(Duration::from_secs(30)).is_ok() {}
-        })
-    };
+    let server = ScenarioServer::start(s);
 
     // The caller, on its own thread so a hang is caught by the watchdog.
-    let mut cfg = base_config();
-    (s.config)(&mut cfg);
+    let cfg = scenario_config(s);
     let (done_tx, done_rx) = mpsc::channel();
     let (hold_tx, hold_rx) = mpsc::channel::<()>();
     let url = server.url("/");
@@ -762,91 +918,8 @@ pub fn run(s: &Scenario) -> Outcome {
             }
         }
     }
-
-    // What the client wrote.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let check = |w: &Wire| -> Result<(), String> {
-        let goaway_err = w.frames.iter().find_map(|f| match f {
-            Frame::GoAway(g) if g.code != ErrorCode::NoError => Some(g.code),
-            _ => None,
-        });
-        let rsts: Vec<ErrorCode> = w
-            .frames
-            .iter()
-            .filter_map(|f| match f {
-                Frame::RstStream(r) => Some(r.code),
-                _ => None,
-            })
-            .collect();
-        match &s.sent {
-            Sent::GoAway(c) => match goaway_err {
-                Some(g) if g == *c && w.eof => Ok(()),
-                Some(g) if g == *c => Err("GOAWAY sent but the connection was not closed".into()),
-                other => Err(format!(
-                    "expected GOAWAY({}), client sent {other:?}",
-                    c.name()
-                )),
-            },
-            Sent::Rst(c) => {
-                if let Some(g) = goaway_err {
-                    Err(format!("unexpected GOAWAY({})", g.name()))
-                } else if rsts.contains(c) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "expected RST_STREAM({}), client sent {rsts:?}",
-                        c.name()
-                    ))
-                }
-            }
-            Sent::Quiet => {
-                let any_goaway = w.frames.iter().any(|f| matches!(f, Frame::GoAway(_)));
-                if rsts.is_empty() && !any_goaway {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "expected no RST/GOAWAY, got RST {rsts:?}, GOAWAY {any_goaway}"
-                    ))
-                }
-            }
-            Sent::Has(d, p) => {
-                if w.frames.iter().any(p) {
-                    Ok(())
-                } else {
-                    Err(format!("expected the client to send {d}"))
-                }
-            }
-            Sent::Any => Ok(()),
-        }
-    };
-    let quiet = matches!(s.sent, Sent::Quiet);
-    if quiet {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let sent_result = loop {
-        let r = check(&wire.lock().unwrap());
-        if r.is_ok() || quiet || Instant::now() > deadline {
-            break r;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    if let Err(e) = sent_result {
-        why.push(e);
-    }
-    if let Some(bad) = &wire.lock().unwrap().bad {
-        why.push(format!("client sent an invalid frame: {bad}"));
-    }
-    if let Some(e) = script_err.lock().unwrap().take() {
-        why.push(format!("script: {e}"));
-    }
-    let opened = conns.load(Ordering::SeqCst);
-    if let Some(n) = s.connections {
-        if opened != n {
-            why.push(format!(
-                "expected {n} connections, the client opened {opened}"
-            ));
-        }
-    }
+    why.extend(server.verdict(s));
+    let opened = server.connections();
     let peak = peak_rss();
     let cpu = proc_cpu().saturating_sub(cpu0);
     let _ = hold_tx.send(());

@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -119,8 +121,11 @@ impl RawConn {
 }
 
 /// A listening scripted server; each accepted connection runs `script` on its own thread.
+/// It listens until [`stop`](Self::stop) (dropping it does not stop it).
 pub struct RawServer {
     pub port: u16,
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
     _accept: JoinHandle<()>,
 }
 
@@ -133,10 +138,15 @@ impl RawServer {
     /// Starts listening on `addr` (e.g. `"[::1]:0"`).
     pub fn start_on(addr: &str, script: impl Fn(RawConn) + Send + Sync + 'static) -> RawServer {
         let listener = TcpListener::bind(addr).expect("bind");
-        let port = listener.local_addr().unwrap().port();
-        let script = std::sync::Arc::new(script);
+        let addr = listener.local_addr().unwrap();
+        let script = Arc::new(script);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         let accept = std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
                 let script = script.clone();
                 std::thread::spawn(move || {
@@ -150,8 +160,24 @@ impl RawServer {
             }
         });
         RawServer {
-            port,
+            port: addr.port(),
+            addr,
+            stop,
             _accept: accept,
+        }
+    }
+
+    /// Stops accepting and closes the listener (connections already accepted go on).
+    /// For long-lived processes that start many servers (`hostile_server`).
+    ///
+    /// ```no_run
+    /// let server = h2o_e2e::raw::RawServer::start(|mut c| c.handshake());
+    /// server.stop();
+    /// ```
+    pub fn stop(&self) {
+        if !self.stop.swap(true, Ordering::SeqCst) {
+            // Wakes the accept loop, which sees the flag and drops the listener.
+            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         }
     }
 

@@ -32,3 +32,17 @@ fn catalogue_passes() {
         );
     }
 }
+
+/// The C API's tests get each scenario's client config as JSON (`hostile_server`, the
+/// settings that differ from the defaults): every one must read back into the same config,
+/// or the C run would test something else than the Rust run.
+#[test]
+fn every_scenario_config_round_trips_through_json() {
+    for s in h2o_e2e::catalogue::catalogue() {
+        let cfg = h2o_e2e::conformance::scenario_config(&s);
+        let json = cfg.to_json_changes().to_string();
+        let back = h2o_core::Config::from_json_str(&json)
+            .unwrap_or_else(|e| panic!("{}: {json} is rejected: {e}", s.name));
+        assert_eq!(back, cfg, "{}: {json} does not round-trip", s.name);
+    }
+}
