@@ -726,6 +726,37 @@ fn end_stream_is_not_blocked_behind_connection_window() {
     p.assert_all_ended();
 }
 
+/// The DATA frames of one `poll_transmit` (one flush), written in full.
+fn one_flush(p: &mut Pair) -> Vec<(u32, usize, bool)> {
+    let buf = p.conn.poll_transmit().to_vec();
+    p.conn.advance_transmit(buf.len());
+    let frames = p.peer.absorb(&buf);
+    data_frames(
+        &frames
+            .into_iter()
+            .filter(|f| matches!(f, F::Data { .. }))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn flushes_carry_a_quarter_of_a_small_peer_window() {
+    // The peer's connection window is the default 65535 (nghttpd's): each flush carries at
+    // most a quarter of it (one 16 KiB frame), so the peer can return credit for the first
+    // frame while the rest is on the way.
+    let mut p = Pair::ready(small_cfg(), window(1 << 20));
+    p.submit(post("/up"), Some(bytes_of(100_000)), true);
+    assert_eq!(one_flush(&mut p), vec![(1, 16_384, false)]);
+    assert_eq!(one_flush(&mut p), vec![(1, 16_384, false)]);
+    // A peer that opened a large window gets large flushes (up to write_high_water).
+    let mut q = Pair::ready(small_cfg(), window(1 << 20));
+    q.send_wu(0, 1 << 20);
+    q.submit(post("/up"), Some(bytes_of(100_000)), true);
+    let first = one_flush(&mut q);
+    assert_eq!(first.len(), 7, "one flush carried {first:?}");
+    assert_eq!(first.iter().map(|f| f.1).sum::<usize>(), 100_000);
+}
+
 fn two_uploads(prio: h2o_core::Priority) -> Vec<(u32, usize, bool)> {
     let mut p = Pair::ready(small_cfg(), window(1 << 20));
     p.send_wu(0, 1 << 20);
