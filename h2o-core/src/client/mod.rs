@@ -158,6 +158,7 @@ impl Client {
         let ctl = Arc::new(RequestCtl {
             id,
             route: Mutex::new(None),
+            ended: AtomicBool::new(false),
         });
         let handle = RequestHandle { ctl: ctl.clone() };
         let cfg = &self.inner.pool.cfg;

@@ -2,6 +2,7 @@
 //! `Data*`, `Trailers?`, then exactly one of `Done` or `Error`, to an [`EventSink`] that
 //! runs on the library's runtime thread.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -86,6 +87,8 @@ where
 pub(crate) enum Command {
     Submit(Box<crate::pool::Submission>),
     Release(RequestId, usize),
+    /// Take the credit that ended requests left in `ConnShared::ended_credit`.
+    EndedCredit,
     Cancel(RequestId),
     /// Finish in-flight requests, take no new ones, then close (idle eviction).
     Drain,
@@ -97,7 +100,16 @@ pub(crate) enum Command {
 /// Where a request currently lives (it moves when it is retried on another connection).
 pub(crate) struct RequestCtl {
     pub id: RequestId,
-    pub route: Mutex<Option<UnboundedSender<Command>>>,
+    pub route: Mutex<Option<Route>>,
+    /// The response ended on its connection (its stream is gone there), so credit it
+    /// returns now is connection credit only and can be pooled (`release`).
+    pub ended: AtomicBool,
+}
+
+/// The connection a request is on: its command queue and shared state.
+pub(crate) struct Route {
+    pub tx: UnboundedSender<Command>,
+    pub conn: Arc<crate::pool::ConnShared>,
 }
 
 /// A handle to an in-flight request: cancel it or return flow-control credit.
@@ -122,14 +134,30 @@ impl RequestHandle {
     /// Returns `n` consumed body bytes of flow-control credit (for sinks that answered
     /// [`Consumed::Later`]).
     pub fn release(&self, n: usize) {
-        if n > 0 {
-            self.send(Command::Release(self.ctl.id, n));
+        if n == 0 {
+            return;
+        }
+        if !self.ctl.ended.load(Ordering::Acquire) {
+            return self.send(Command::Release(self.ctl.id, n));
+        }
+        // Its stream is gone: only the connection window is owed. Credit from many ended
+        // requests (a poll-mode caller releasing a batch) is pooled and taken by one
+        // command: whoever finds the pool empty sends it, so none is left behind.
+        if let Some(route) = self.ctl.route.lock().as_ref() {
+            if route
+                .conn
+                .ended_credit
+                .fetch_add(n as u64, Ordering::AcqRel)
+                == 0
+            {
+                let _ = route.tx.send(Command::EndedCredit);
+            }
         }
     }
 
     fn send(&self, cmd: Command) {
-        if let Some(tx) = self.ctl.route.lock().as_ref() {
-            let _ = tx.send(cmd);
+        if let Some(route) = self.ctl.route.lock().as_ref() {
+            let _ = route.tx.send(cmd);
         }
     }
 }

@@ -176,6 +176,9 @@ pub(crate) struct ConnShared {
     pub close_hint: AtomicU8,
     /// The connection task ended.
     pub closed: AtomicBool,
+    /// Flow-control credit returned for requests whose response already ended here,
+    /// pooled until the task takes it (`RequestHandle::release`).
+    pub ended_credit: AtomicU64,
 }
 
 impl ConnShared {
@@ -277,7 +280,10 @@ impl Pool {
                 attempt = sub.attempts,
                 "request routed"
             );
-            *sub.ctl.route.lock() = Some(tx.clone());
+            *sub.ctl.route.lock() = Some(crate::client::sink::Route {
+                tx: tx.clone(),
+                conn: shared.clone(),
+            });
             shared.inbound.fetch_add(1, Ordering::Relaxed);
             match tx.send(Command::Submit(sub)) {
                 Ok(()) => return,
@@ -406,6 +412,7 @@ impl Pool {
             epoch: self.epoch,
             close_hint: AtomicU8::new(CLOSE_HINT_NONE),
             closed: AtomicBool::new(false),
+            ended_credit: AtomicU64::new(0),
         });
         {
             let mut reg = self.registry.lock();

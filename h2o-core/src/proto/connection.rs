@@ -447,8 +447,14 @@ impl Connection {
                 }
             }
         }
-        self.buffered = self.buffered.saturating_sub(n as u64);
-        let owed = self.uncredited.min(n as u64);
+        self.release_ended(n as u64);
+    }
+
+    /// Returns `n` consumed bytes of requests whose streams are gone: connection credit
+    /// only (what `release` does for an id it no longer knows).
+    pub fn release_ended(&mut self, n: u64) {
+        self.buffered = self.buffered.saturating_sub(n);
+        let owed = self.uncredited.min(n);
         self.uncredited -= owed;
         self.release_connection(owed as u32);
     }

@@ -275,6 +275,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 self.submit(sub)
             }
             Command::Release(id, n) => self.conn.release(id, n),
+            Command::EndedCredit => {
+                let n = self.shared.ended_credit.swap(0, Ordering::AcqRel);
+                self.conn.release_ended(n);
+            }
             Command::Cancel(id) => {
                 self.conn.cancel(id);
                 self.streaming.retain(|s| *s != id);
@@ -762,6 +766,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                         let took = self.last_heard.saturating_duration_since(e.sub.start);
                         self.counters.metrics.latency.record(took);
                         Counters::inc(&self.counters.requests_completed);
+                        e.sub.ctl.ended.store(true, Ordering::Release);
                         e.sub.sink.on_event(ResponseEvent::Done);
                         if e.body_rx.is_some() {
                             // The server answered before the upload finished (RFC 9113

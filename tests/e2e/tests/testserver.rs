@@ -223,3 +223,35 @@ fn stats_count_requests_connections_and_close_reasons_exactly() {
     assert_eq!(s.closed.client, 1);
     assert_eq!(s.open_streams(), 0);
 }
+
+/// Credit for bodies the caller reads only after the response ended (a poll-mode caller
+/// releasing a batch) is pooled per connection and returned by one command. With the
+/// connection window replenished only on consumption and 37× less than what the requests
+/// carry in total, any credit left behind in the pool would stall the connection: the
+/// request deadline would end the run with a timeout.
+#[test]
+fn credit_released_after_the_response_ended_is_never_left_behind() {
+    let server = TestServer::start();
+    let mut cfg = h2o_core::Config::default();
+    cfg.proto.connection_window_size = 65_535;
+    cfg.proto.initial_window_size = 65_535;
+    cfg.proto.adaptive_window = false;
+    cfg.proto.max_buffered_per_connection = 0;
+    cfg.request_timeout = Some(std::time::Duration::from_secs(10));
+    let client = Client::with_config(cfg).unwrap();
+    let url = server.url("/bytes/12288");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let f = get(&client, &url).unwrap();
+                    assert_eq!((f.status, f.len), (200, 12288));
+                    assert_eq!(f.sha256, pattern_sha256(12288));
+                }
+            });
+        }
+    });
+    let stats = client.stats();
+    assert_eq!(stats.connections_created, 1);
+    assert_eq!(stats.requests_completed, 200);
+}
