@@ -28,7 +28,7 @@ pub use sink::{Consumed, EventSink, RequestHandle, ResponseEvent};
 pub use stats::{CloseReasons, ConnectionStats, Stats};
 
 use crate::error::{Error, ErrorKind, Processed, Result};
-use crate::pool::{OriginKey, Pool, Submission, SubmitBody};
+use crate::pool::{OriginKey, Pool, SubBox, Submission, SubmitBody};
 use crate::proto::RequestId;
 use response::{Inbox, InboxSink};
 use sink::RequestCtl;
@@ -187,7 +187,7 @@ impl Client {
         if !request.priority_set {
             head.priority = cfg.default_priority;
         }
-        let sub: Box<Submission> = Box::new(Submission {
+        let sub = SubBox::new(Submission {
             origin: OriginKey::of(&request.url, request.lane),
             head,
             body,

@@ -85,7 +85,7 @@ where
 
 /// Messages to a connection task.
 pub(crate) enum Command {
-    Submit(Box<crate::pool::Submission>),
+    Submit(crate::pool::SubBox),
     Release(RequestId, usize),
     /// Take the credit that ended requests left in `ConnShared::ended_credit`.
     EndedCredit,

@@ -14,6 +14,7 @@
 //! tree and drops RFC 7540's self-dependency rule (a PRIORITY frame "does not affect the state
 //! of any stream", §6.3), so a self-dependent priority is not an error here. That also keeps
 //! every HEADERS field block flowing to HPACK.
+#![forbid(unsafe_code)]
 
 mod continuation;
 mod data;

@@ -12,6 +12,7 @@
 //!
 //! The static table and the Huffman tables are generated from the RFC text by
 //! `gen_tables.py` (in this folder).
+#![forbid(unsafe_code)]
 
 mod decoder;
 mod encoder;

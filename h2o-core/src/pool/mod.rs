@@ -7,6 +7,9 @@
 //! origins that keep failing to connect are fenced off by a circuit breaker.
 
 mod breaker;
+mod submission;
+
+pub(crate) use submission::{SubBox, Submission, SubmitBody};
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -17,11 +20,11 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tokio::sync::mpsc::{self, UnboundedSender, WeakUnboundedSender};
 
-use crate::client::sink::{Command, EventSink, RequestCtl, ResponseEvent};
+use crate::client::sink::Command;
 use crate::client::stats::{ConnectionStats, Counters, Stats};
 use crate::client::{Config, Overflow};
 use crate::error::{Error, ErrorKind, Processed};
-use crate::request::{RequestHead, Scheme, Url};
+use crate::request::{Scheme, Url};
 
 /// What identifies an origin's connections.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -45,59 +48,6 @@ impl OriginKey {
             port: url.port(),
             lane,
         }
-    }
-}
-
-/// Body of a submission as the connection task sees it.
-pub(crate) enum SubmitBody {
-    Empty,
-    Full(bytes::Bytes),
-    Stream(mpsc::Receiver<bytes::Bytes>),
-}
-
-/// A request on its way to (or between) connections. The sink is its last, unsized field,
-/// so a request and its sink share one allocation (`Box<Submission>` is
-/// `Box<Submission<dyn EventSink>>`).
-pub(crate) struct Submission<S: ?Sized + EventSink = dyn EventSink> {
-    pub origin: OriginKey,
-    pub head: RequestHead,
-    pub body: SubmitBody,
-    pub ctl: Arc<RequestCtl>,
-    /// Transparent retries used so far.
-    pub attempts: u8,
-    /// Deadlines, resolved against the client's defaults.
-    pub timeouts: crate::client::Timeouts,
-    /// When the caller submitted it: the latency histogram, and the zero of its deadlines
-    /// (`timeouts`), so retries on another connection keep the original ones.
-    pub start: std::time::Instant,
-    pub sink: S,
-}
-
-impl Submission {
-    /// Delivers a terminal error to the caller.
-    ///
-    /// A sink may resubmit from inside its error callback, and an immediate failure (client
-    /// closed, circuit open) would call a sink again from inside that submit: unbounded
-    /// recursion. So failures raised while one is being delivered on this thread are queued
-    /// and delivered, in order, by the outermost call (a trampoline).
-    pub fn fail(self: Box<Self>, error: Error) {
-        type Queue = std::collections::VecDeque<(Box<Submission>, Error)>;
-        thread_local! {
-            static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-            static PENDING: std::cell::RefCell<Queue> =
-                const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
-        }
-        if DELIVERING.with(|d| d.replace(true)) {
-            PENDING.with(|p| p.borrow_mut().push_back((self, error)));
-            return;
-        }
-        let mut next = Some((self, error));
-        while let Some((mut sub, error)) = next {
-            sub.sink.on_event(ResponseEvent::Error(error));
-            drop(sub);
-            next = PENDING.with(|p| p.borrow_mut().pop_front());
-        }
-        DELIVERING.with(|d| d.set(false));
     }
 }
 
@@ -218,7 +168,7 @@ pub(crate) struct Pool {
     epoch: Instant,
     /// Requests waiting out a backoff before their next connection attempt (owned here, so
     /// `close` can end each of them exactly once even if its timer never fires).
-    delayed: Mutex<HashMap<u64, Box<Submission>>>,
+    delayed: Mutex<HashMap<u64, SubBox>>,
     next_delayed: AtomicU64,
 }
 
@@ -247,7 +197,7 @@ impl Pool {
     }
 
     /// Routes a submission to a connection of its origin, opening one if needed.
-    pub fn dispatch(&self, mut sub: Box<Submission>) {
+    pub fn dispatch(&self, mut sub: SubBox) {
         loop {
             if self.closed.load(Ordering::Acquire) {
                 let e =
@@ -471,7 +421,7 @@ impl Pool {
     /// A connection attempt failed with `error` before `sub` was sent: retry it after a
     /// backoff while its retry budget lasts (a server restarting for a moment costs the
     /// caller nothing), else fail it.
-    pub fn retry_connect(&self, mut sub: Box<Submission>, error: Error) {
+    pub fn retry_connect(&self, mut sub: SubBox, error: Error) {
         if sub.attempts >= self.cfg.max_retries || self.closed.load(Ordering::Acquire) {
             self.counters.failed(error.kind());
             return sub.fail(error);
@@ -483,7 +433,7 @@ impl Pool {
         self.retry_later(sub, wait);
     }
 
-    fn retry_later(&self, sub: Box<Submission>, wait: std::time::Duration) {
+    fn retry_later(&self, sub: SubBox, wait: std::time::Duration) {
         let key = self.next_delayed.fetch_add(1, Ordering::Relaxed);
         self.delayed.lock().insert(key, sub);
         let pool = self.weak.clone();
@@ -500,7 +450,7 @@ impl Pool {
 
     /// Retries an unprocessed request on another connection, or fails it when its retry
     /// budget is spent.
-    pub fn retry(&self, mut sub: Box<Submission>, error: Error) {
+    pub fn retry(&self, mut sub: SubBox, error: Error) {
         if sub.attempts >= self.cfg.max_retries {
             self.counters.failed(error.kind());
             return sub.fail(error);
@@ -609,7 +559,7 @@ impl Pool {
     /// returns the connection tasks to await.
     pub fn close(&self) -> Vec<tokio::task::JoinHandle<()>> {
         self.closed.store(true, Ordering::Release);
-        let delayed: Vec<Box<Submission>> = self.delayed.lock().drain().map(|(_, s)| s).collect();
+        let delayed: Vec<SubBox> = self.delayed.lock().drain().map(|(_, s)| s).collect();
         for sub in delayed {
             self.counters.failed(ErrorKind::Cancelled);
             sub.fail(

@@ -2,6 +2,7 @@
 //! (§5.1), flow control (§5.2, §6.9), the write scheduler (RFC 9218 urgency), PING and
 //! GOAWAY. It never touches a socket or a clock: the transport feeds it bytes and the
 //! current time and writes what it returns, which keeps it deterministic to test and fuzz.
+#![forbid(unsafe_code)]
 
 mod config;
 mod connection;

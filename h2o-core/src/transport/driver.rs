@@ -23,7 +23,7 @@ use crate::client::Config;
 use crate::error::{Error, ErrorKind, Processed};
 use crate::frame::ErrorCode;
 use crate::pool::{
-    ConnShared, OriginKey, Pool, Submission, SubmitBody, CLOSE_HINT_EVICTED, CLOSE_HINT_IDLE,
+    ConnShared, OriginKey, Pool, SubBox, SubmitBody, CLOSE_HINT_EVICTED, CLOSE_HINT_IDLE,
 };
 use crate::proto::{ConnMetrics, Connection, Event, RequestId};
 use crate::request::Scheme;
@@ -154,7 +154,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
 
 /// A request the connection is carrying: its sink and what is needed to replay it.
 struct Entry {
-    sub: Box<Submission>,
+    sub: SubBox,
     /// Something of the response arrived: never replay.
     started: bool,
     /// The final head arrived (the headers deadline no longer applies).
@@ -190,7 +190,7 @@ struct Driver<IO> {
     /// Requests waiting for the answer to a liveness PING (the connection was silent for
     /// longer than `pool.check_after_idle`).
     #[allow(clippy::vec_box)] // boxes move on to the pool as they are, uncopied
-    parked: Vec<Box<Submission>>,
+    parked: Vec<SubBox>,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
     settings_deadline: Option<Instant>,
@@ -318,7 +318,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         now
     }
 
-    fn submit(&mut self, sub: Box<Submission>) {
+    fn submit(&mut self, sub: SubBox) {
         if !self.conn.is_accepting() || self.soft_dead {
             // Routed here just before this connection stopped accepting: send it elsewhere.
             self.shared.accepting.store(false, Ordering::Release);
@@ -370,7 +370,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         false
     }
 
-    fn submit_now(&mut self, mut sub: Box<Submission>, now: Instant) {
+    fn submit_now(&mut self, mut sub: SubBox, now: Instant) {
         let id = sub.ctl.id;
         let (first, end, body_rx) = match std::mem::replace(&mut sub.body, SubmitBody::Empty) {
             SubmitBody::Empty => (None, true, None),
