@@ -4,6 +4,7 @@
  * The last line is "N passed, M failed"; the exit code is non-zero on any failure. */
 #define _GNU_SOURCE
 #include "h2o.h"
+#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -39,17 +40,6 @@ static char g_base[128];
     } while (0)
 
 #define OK(call) CHECK_EQ((call), H2O_RESULT_OK)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static const char *url(const char *path) {
     static __thread char buf[256];

@@ -28,6 +28,7 @@
  * The last line is "N passed, M failed"; the exit code is non-zero on any failure. */
 #define _GNU_SOURCE
 #include "h2o.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -82,17 +83,6 @@ typedef struct {
 static FILE *g_ctl;
 static double g_scale = 1.0;
 static int g_runtime_threads;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* ---------- control connection ---------- */
 
