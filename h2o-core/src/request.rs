@@ -103,8 +103,8 @@ impl Url {
             buf.push(b']');
         }
         if port != scheme.default_port() {
-            buf.push(b':');
-            push_decimal(&mut buf, port);
+            // Formats into the buffer itself (no temporary String); writing to a Vec cannot fail.
+            let _ = std::io::Write::write_fmt(&mut buf, format_args!(":{port}"));
         }
         let authority_len = buf.len();
         if !tail.starts_with('/') {
@@ -182,21 +182,6 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
-}
-
-fn push_decimal(buf: &mut Vec<u8>, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
 }
 
 fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16)> {

@@ -189,7 +189,6 @@ struct Driver<IO> {
     retries_caused: u32,
     /// Requests waiting for the answer to a liveness PING (the connection was silent for
     /// longer than `pool.check_after_idle`).
-    #[allow(clippy::vec_box)] // boxes move on to the pool as they are, uncopied
     parked: Vec<SubBox>,
     cfg: Arc<Config>,
     /// Until our SETTINGS are acknowledged.
