@@ -634,6 +634,10 @@ h2o_result h2o_client_new(const struct h2o_config_t *config, struct h2o_client_t
 /**
  * Submits `request` and stores its id in `*out_id` (`out_id` may be NULL).
  *
+ * The id is stored before the request can run, so its callbacks, which may start on the
+ * library's thread before this call returns, can already read it; `*out_id` is 0 (never
+ * an id) when submission fails.
+ *
  * The request's response is then delivered through its callbacks, or to
  * `h2o_client_poll` if it has none. `request` stays owned by the caller (free it any
  * time; keep it to write a streamed body).

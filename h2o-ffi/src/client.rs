@@ -12,9 +12,8 @@ use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::hash::BuildHasherDefault;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::thread::ThreadId;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use h2o_core::client::{Consumed, EventSink, RequestHandle, ResponseEvent};
@@ -194,9 +193,54 @@ unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
 
-struct GateState {
-    closed: bool,
-    running: usize,
+/// Counts the callbacks running now, and stops new ones once closed: two atomic
+/// operations per callback; the lock and condvar are only for `close` to sleep on.
+struct Gate {
+    /// Running callbacks, plus `GATE_CLOSED` once closed.
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    idle: Condvar,
+}
+
+const GATE_CLOSED: usize = 1 << (usize::BITS - 1);
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            state: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            idle: Condvar::new(),
+        }
+    }
+
+    /// Counts a callback in; false (and nothing counted) once closed.
+    fn enter(&self) -> bool {
+        if self.state.fetch_add(1, Ordering::AcqRel) & GATE_CLOSED != 0 {
+            self.leave();
+            return false;
+        }
+        true
+    }
+
+    fn leave(&self) {
+        if self.state.fetch_sub(1, Ordering::AcqRel) == GATE_CLOSED | 1 {
+            // The last one out of a closed gate: `close` may be asleep. Taking the lock
+            // first means it is either before its check or already waiting.
+            let _g = self.lock.lock();
+            self.idle.notify_all();
+        }
+    }
+
+    /// Closes the gate; with `wait`, returns once no callback is running.
+    fn close(&self, wait: bool) {
+        self.state.fetch_or(GATE_CLOSED, Ordering::AcqRel);
+        if wait {
+            let mut g = self.lock.lock();
+            while self.state.load(Ordering::Acquire) & !GATE_CLOSED != 0 {
+                self.idle.wait(&mut g);
+            }
+        }
+    }
 }
 
 struct QueueState {
@@ -215,8 +259,7 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// In-flight requests by id (ids are sequential: a multiplicative hash, not SipHash).
     registry: Mutex<HashMap<u64, Arc<ReqState>, BuildHasherDefault<h2o_core::proto::IdHasher>>>,
-    gate: Mutex<GateState>,
-    gate_cv: Condvar,
+    gate: Gate,
     queue: Mutex<QueueState>,
     queue_cv: Condvar,
 }
@@ -231,29 +274,50 @@ impl Drop for Shared {
     }
 }
 
-#[derive(Default)]
-struct PauseState {
-    paused: bool,
-    held: usize,
-}
-
 struct ReqState {
-    id: AtomicU64,
-    handle: OnceLock<RequestHandle>,
+    id: u64,
+    /// None only for sinks driven without a client (unit tests).
+    handle: Option<RequestHandle>,
     callbacks: Option<Callbacks>,
     userdata: UserData,
     completed: AtomicBool,
-    pause: Mutex<PauseState>,
-    submit_thread: ThreadId,
+    /// True while `h2o_client_submit` is inside the core: an event then may be a
+    /// synchronous failure, which the submit call returns instead of delivering it. Such a
+    /// failure runs on the submitting thread; the runtime thread may meanwhile run the
+    /// request for real.
     sync_phase: AtomicBool,
-    sync_error: Mutex<Option<Error>>,
+    /// The submitting thread (`pthread_self`: a register read, where a thread-local
+    /// costs a `__tls_get_addr` call in a shared library).
+    submitter: libc::pthread_t,
+    /// A synchronous failure, for `h2o_client_submit` to return (boxed: a rare path).
+    sync_error: AtomicPtr<Error>,
+    /// Set by `on_data` returning pause (runtime thread), cleared by `h2o_client_resume`;
+    /// read without the lock on every chunk, re-read under `held`'s lock when set.
+    paused: AtomicBool,
+    /// Credit withheld while paused.
+    held: Mutex<usize>,
 }
 
 impl ReqState {
     fn release(&self, n: usize) {
-        if let Some(h) = self.handle.get() {
+        if let Some(h) = &self.handle {
             h.release(n);
         }
+    }
+}
+
+impl ReqState {
+    fn take_sync_error(&self) -> Option<Error> {
+        let p = self.sync_error.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: a non-null pointer is a `Box::into_raw` stored by the sink, taken once
+        // (the swap above).
+        (!p.is_null()).then(|| *unsafe { Box::from_raw(p) })
+    }
+}
+
+impl Drop for ReqState {
+    fn drop(&mut self) {
+        drop(self.take_sync_error());
     }
 }
 
@@ -272,36 +336,29 @@ fn own_callbacks(shared: &Shared) -> usize {
     IN_CALLBACK.with(|v| v.borrow().iter().filter(|&&k| k == key).count())
 }
 
-struct CallbackScope(usize);
-
-impl CallbackScope {
-    fn enter(shared: &Shared) -> CallbackScope {
-        let key = shared as *const Shared as usize;
-        IN_CALLBACK.with(|v| v.borrow_mut().push(key));
-        CallbackScope(key)
+/// Runs `f` (which calls C) marked as a callback of `shared` on this thread. One
+/// thread-local access for both marks: this runs for every callback.
+fn as_callback_of(shared: &Shared, f: impl FnOnce()) {
+    struct Unmark<'a>(&'a RefCell<Vec<usize>>);
+    impl Drop for Unmark<'_> {
+        fn drop(&mut self) {
+            // Marks nest lexically on a thread: the innermost is ours.
+            self.0.borrow_mut().pop();
+        }
     }
+    let key = shared as *const Shared as usize;
+    IN_CALLBACK.with(|v| {
+        v.borrow_mut().push(key);
+        let _unmark = Unmark(v);
+        f();
+    });
 }
 
-impl Drop for CallbackScope {
-    fn drop(&mut self) {
-        IN_CALLBACK.with(|v| {
-            let mut v = v.borrow_mut();
-            if let Some(pos) = v.iter().rposition(|&k| k == self.0) {
-                v.remove(pos);
-            }
-        });
-    }
-}
-
-struct GateGuard<'a>(&'a Shared);
+struct GateGuard<'a>(&'a Gate);
 
 impl Drop for GateGuard<'_> {
     fn drop(&mut self) {
-        let mut g = self.0.gate.lock();
-        g.running -= 1;
-        if g.running == 0 {
-            self.0.gate_cv.notify_all();
-        }
+        self.0.leave();
     }
 }
 
@@ -311,11 +368,7 @@ impl Shared {
             core: RwLock::new(core),
             closed: AtomicBool::new(false),
             registry: Mutex::new(HashMap::default()),
-            gate: Mutex::new(GateState {
-                closed: false,
-                running: 0,
-            }),
-            gate_cv: Condvar::new(),
+            gate: Gate::new(),
             queue: Mutex::new(QueueState {
                 events: VecDeque::new(),
                 efd: -1,
@@ -327,16 +380,11 @@ impl Shared {
 
     /// Runs `f` (which calls C) unless the gate is closed. Returns whether it ran.
     fn through_gate(&self, f: impl FnOnce()) -> bool {
-        {
-            let mut g = self.gate.lock();
-            if g.closed {
-                return false;
-            }
-            g.running += 1;
+        if !self.gate.enter() {
+            return false;
         }
-        let _guard = GateGuard(self);
-        let _scope = CallbackScope::enter(self);
-        f();
+        let _guard = GateGuard(&self.gate);
+        as_callback_of(self, f);
         true
     }
 
@@ -405,7 +453,6 @@ fn closed_error() -> Error {
 struct FfiSink {
     shared: Arc<Shared>,
     req: Arc<ReqState>,
-    started: bool,
 }
 
 impl EventSink for FfiSink {
@@ -429,20 +476,19 @@ impl Drop for FfiSink {
 impl FfiSink {
     fn handle(&mut self, ev: ResponseEvent) -> Consumed {
         let req = &self.req;
+        // SAFETY: pthread_self has no preconditions.
         if req.sync_phase.load(Ordering::Acquire)
-            && std::thread::current().id() == req.submit_thread
+            && unsafe { libc::pthread_self() } == req.submitter
         {
             // Failed inside h2o_client_submit: it returns the error; no callback runs.
             if let ResponseEvent::Error(e) = ev {
-                *req.sync_error.lock() = Some(e);
+                let old = req
+                    .sync_error
+                    .swap(Box::into_raw(Box::new(e)), Ordering::AcqRel);
+                debug_assert!(old.is_null(), "one terminal event per request");
             }
             req.completed.store(true, Ordering::Release);
             return Consumed::Now;
-        }
-        if !self.started {
-            // The submitter holds the registry lock until the id is recorded.
-            self.started = true;
-            drop(self.shared.registry.lock());
         }
         if req.completed.load(Ordering::Acquire) {
             return Consumed::Now;
@@ -480,14 +526,18 @@ impl FfiSink {
                     // SAFETY: caller-supplied callback; `d` outlives the call.
                     shared.through_gate(|| action = unsafe { f(ud, d.as_ptr(), d.len()) });
                 }
-                let mut p = self.req.pause.lock();
-                if p.paused || action == H2O_DATA_PAUSE {
-                    p.paused = true;
-                    p.held += d.len();
-                    Consumed::Later
-                } else {
-                    Consumed::Now
+                let req = &self.req;
+                if action != H2O_DATA_PAUSE && !req.paused.load(Ordering::Acquire) {
+                    return Consumed::Now;
                 }
+                let mut held = req.held.lock();
+                if action == H2O_DATA_PAUSE {
+                    req.paused.store(true, Ordering::Release);
+                } else if !req.paused.load(Ordering::Acquire) {
+                    return Consumed::Now; // resumed meanwhile
+                }
+                *held += d.len();
+                Consumed::Later
             }
             ResponseEvent::Trailers(headers) => {
                 if let Some(f) = cbs.on_trailers {
@@ -509,10 +559,7 @@ impl FfiSink {
                     if req.completed.swap(true, Ordering::AcqRel) {
                         return;
                     }
-                    shared
-                        .registry
-                        .lock()
-                        .remove(&req.id.load(Ordering::Acquire));
+                    shared.registry.lock().remove(&req.id);
                     if let Some(f) = cbs.on_complete {
                         let (r, p) = match &detail {
                             Some(d) => (d.c.result, &d.c as *const h2o_error_t),
@@ -532,10 +579,7 @@ impl FfiSink {
             if self.req.completed.swap(true, Ordering::AcqRel) {
                 return Consumed::Now;
             }
-            self.shared
-                .registry
-                .lock()
-                .remove(&self.req.id.load(Ordering::Acquire));
+            self.shared.registry.lock().remove(&self.req.id);
         }
         let later = matches!(ev, ResponseEvent::Data(_));
         self.shared.push(Queued {
@@ -601,6 +645,10 @@ pub extern "C" fn h2o_client_new(
 
 /// Submits `request` and stores its id in `*out_id` (`out_id` may be NULL).
 ///
+/// The id is stored before the request can run, so its callbacks, which may start on the
+/// library's thread before this call returns, can already read it; `*out_id` is 0 (never
+/// an id) when submission fails.
+///
 /// The request's response is then delivered through its callbacks, or to
 /// `h2o_client_poll` if it has none. `request` stays owned by the caller (free it any
 /// time; keep it to write a streamed body).
@@ -621,11 +669,12 @@ pub extern "C" fn h2o_client_submit(
     ffi_boundary!({
         check_null!(client, request);
         let shared = &client_ref(client).shared;
-        if shared.closed.load(Ordering::Acquire) {
-            return fail(h2o_result::UseAfterClose, "the client is closed");
-        }
-        let Some(core) = shared.core.read().clone() else {
-            return fail(h2o_result::UseAfterClose, "the client is closed");
+        // Held for the whole submission: `close` takes the core (write lock) only after
+        // this request is either registered or failed, so it cannot miss it.
+        let core = shared.core.read();
+        let core = match core.as_ref() {
+            Some(c) if !shared.closed.load(Ordering::Acquire) => c,
+            _ => return fail(h2o_result::UseAfterClose, "the client is closed"),
         };
         // SAFETY: non-NULL requests come from `h2o_request_new` and are alive.
         let mut b = unsafe { &*request }.inner.lock();
@@ -636,27 +685,44 @@ pub extern "C" fn h2o_client_submit(
             );
         }
         let r = b.request.take().expect("checked above");
-        let state = Arc::new(ReqState {
-            id: AtomicU64::new(0),
-            handle: OnceLock::new(),
-            callbacks: b.callbacks,
-            userdata: UserData(b.userdata),
-            completed: AtomicBool::new(false),
-            pause: Mutex::new(PauseState::default()),
-            submit_thread: std::thread::current().id(),
-            sync_phase: AtomicBool::new(true),
-            sync_error: Mutex::new(None),
+        let (callbacks, userdata) = (b.callbacks, UserData(b.userdata));
+        let mut submitted = None;
+        // SAFETY: pthread_self has no preconditions.
+        let submitter = unsafe { libc::pthread_self() };
+        core.submit_with(r, |handle| {
+            let state = Arc::new(ReqState {
+                id: handle.id(),
+                handle: Some(handle.clone()),
+                callbacks,
+                userdata,
+                completed: AtomicBool::new(false),
+                sync_phase: AtomicBool::new(true),
+                submitter,
+                sync_error: AtomicPtr::new(std::ptr::null_mut()),
+                paused: AtomicBool::new(false),
+                held: Mutex::new(0),
+            });
+            // Registered, and the id given to the caller, before the request can run: its
+            // callbacks may cancel it or read the id from `out_id`.
+            shared.registry.lock().insert(state.id, state.clone());
+            if !out_id.is_null() {
+                // SAFETY: non-NULL and writable (caller contract).
+                unsafe { *out_id = state.id };
+            }
+            submitted = Some(state.clone());
+            FfiSink {
+                shared: shared.clone(),
+                req: state,
+            }
         });
-        let sink = FfiSink {
-            shared: shared.clone(),
-            req: state.clone(),
-            started: false,
-        };
-        let mut registry = shared.registry.lock();
-        let handle = core.submit(r, sink);
+        let state = submitted.expect("submit_with makes the sink");
         state.sync_phase.store(false, Ordering::Release);
-        if let Some(e) = state.sync_error.lock().take() {
-            drop(registry);
+        if let Some(e) = state.take_sync_error() {
+            shared.registry.lock().remove(&state.id);
+            if !out_id.is_null() {
+                // SAFETY: as above.
+                unsafe { *out_id = 0 };
+            }
             let r = match h2o_result::from_kind(e.kind()) {
                 // Lost a race with h2o_client_close: report it as such.
                 _ if shared.closed.load(Ordering::Acquire) => h2o_result::UseAfterClose,
@@ -665,20 +731,7 @@ pub extern "C" fn h2o_client_submit(
             };
             return fail(r, &e.to_string());
         }
-        if state.completed.load(Ordering::Acquire) {
-            drop(registry);
-            return fail(h2o_result::Closed, "the request ended during submission");
-        }
-        let id = handle.id();
-        state.id.store(id, Ordering::Release);
-        let _ = state.handle.set(handle);
-        registry.insert(id, state);
-        drop(registry);
-        b.id = Some(id);
-        if !out_id.is_null() {
-            // SAFETY: non-NULL and writable (caller contract).
-            unsafe { *out_id = id };
-        }
+        b.id = Some(state.id);
         h2o_result::Ok
     })
 }
@@ -708,7 +761,7 @@ fn lookup(client: *const h2o_client_t, id: u64) -> Result<Arc<ReqState>, h2o_res
 pub extern "C" fn h2o_client_cancel(client: *const h2o_client_t, id: u64) -> h2o_result {
     ffi_boundary!(match lookup(client, id) {
         Ok(st) => {
-            if let Some(h) = st.handle.get() {
+            if let Some(h) = &st.handle {
                 h.cancel();
             }
             h2o_result::Ok
@@ -727,9 +780,9 @@ pub extern "C" fn h2o_client_resume(client: *const h2o_client_t, id: u64) -> h2o
     ffi_boundary!(match lookup(client, id) {
         Ok(st) => {
             let held = {
-                let mut p = st.pause.lock();
-                p.paused = false;
-                std::mem::take(&mut p.held)
+                let mut held = st.held.lock();
+                st.paused.store(false, Ordering::Release);
+                std::mem::take(&mut *held)
             };
             st.release(held);
             h2o_result::Ok
@@ -753,15 +806,7 @@ fn close(shared: &Arc<Shared>) {
             drop(core);
         }
     }
-    {
-        let mut g = shared.gate.lock();
-        g.closed = true;
-        if own == 0 {
-            while g.running > 0 {
-                shared.gate_cv.wait(&mut g);
-            }
-        }
-    }
+    shared.gate.close(own == 0);
     let left: Vec<Arc<ReqState>> = shared.registry.lock().drain().map(|(_, s)| s).collect();
     for st in left {
         if st.completed.swap(true, Ordering::AcqRel) {
@@ -771,9 +816,8 @@ fn close(shared: &Arc<Shared>) {
             Some(cbs) => {
                 if let Some(f) = cbs.0.on_complete {
                     let d = ErrorDetail::new(&closed_error());
-                    let _scope = CallbackScope::enter(shared);
                     // SAFETY: caller-supplied callback; `d` outlives the call.
-                    unsafe { f(st.userdata.0, d.c.result, &d.c) };
+                    as_callback_of(shared, || unsafe { f(st.userdata.0, d.c.result, &d.c) });
                 }
             }
             None => shared.push(Queued {
@@ -883,7 +927,7 @@ fn to_c_event(q: Queued, out: *mut h2o_event_t) {
     let req = store.req.as_deref().expect("just set");
     let mut e = h2o_event_t {
         kind: h2o_event_kind::Complete,
-        request_id: req.id.load(Ordering::Acquire),
+        request_id: req.id,
         userdata: req.userdata.0,
         status: 0,
         headers: std::ptr::null(),
@@ -1145,15 +1189,17 @@ mod tests {
 
     fn state(callbacks: Option<Callbacks>, ud: *mut c_void) -> Arc<ReqState> {
         Arc::new(ReqState {
-            id: AtomicU64::new(7),
-            handle: OnceLock::new(),
+            id: 7,
+            handle: None,
             callbacks,
             userdata: UserData(ud),
             completed: AtomicBool::new(false),
-            pause: Mutex::new(PauseState::default()),
-            submit_thread: std::thread::current().id(),
             sync_phase: AtomicBool::new(false),
-            sync_error: Mutex::new(None),
+            // SAFETY: pthread_self has no preconditions.
+            submitter: unsafe { libc::pthread_self() },
+            sync_error: AtomicPtr::new(std::ptr::null_mut()),
+            paused: AtomicBool::new(false),
+            held: Mutex::new(0),
         })
     }
 
@@ -1191,7 +1237,6 @@ mod tests {
         let mut sink = FfiSink {
             shared: shared.clone(),
             req: req.clone(),
-            started: false,
         };
         let mut consumed = Vec::new();
         for ev in events() {
@@ -1199,7 +1244,7 @@ mod tests {
         }
         drop(sink);
         assert_eq!(consumed[2], Consumed::Later, "on_data paused");
-        assert_eq!(req.pause.lock().held, 2);
+        assert_eq!(*req.held.lock(), 2);
         let got = log_.0.lock().clone();
         assert_eq!(
             got,
@@ -1221,7 +1266,6 @@ mod tests {
         let mut sink = FfiSink {
             shared: shared.clone(),
             req,
-            started: false,
         };
         for ev in events() {
             sink.on_event(ev);

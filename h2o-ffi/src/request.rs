@@ -1,7 +1,7 @@
 //! `h2o_request_t`: method, URL, headers, body and priority, built before submission;
 //! after `h2o_client_submit` the same handle writes a streamed body.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
 
 use bytes::Bytes;
@@ -137,30 +137,51 @@ fn check_header(name: &[u8], value: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-thread_local! {
-    /// The method, URL, parsed URL and head of the last request this thread created. Programs
-    /// send many requests to the same URL (a game polling an endpoint, a benchmark); parsing
-    /// the URL and building the head is most of what creating a request costs, and clones
-    /// share their strings (the core's alloc bench: 3 allocations per request instead of 12).
-    static LAST_REQUEST: RefCell<Option<(String, String, Url, RequestHead)>> =
-        const { RefCell::new(None) };
+/// What a thread keeps between the requests it creates. One thread-local for both: in a
+/// shared library every thread-local access is a `__tls_get_addr` call.
+struct ThreadRequests {
+    /// The method, URL, parsed URL and head of the last request this thread created.
+    /// Programs send many requests to the same URL (a game polling an endpoint, a
+    /// benchmark); parsing the URL and building the head is most of what creating a
+    /// request costs, and clones share their strings (the core's alloc bench: 3
+    /// allocations per request instead of 12).
+    last: RefCell<Option<(String, String, Url, RequestHead)>>,
+    /// The handle this thread freed last, emptied, for its next `h2o_request_new`: the
+    /// create, submit, free loop then allocates no handle.
+    spare: Cell<Option<Box<h2o_request_t>>>,
 }
 
-/// This thread's last request when `method` and `url` (raw C string bytes) equal its
-/// strings: those were valid UTF-8, so equal bytes need no validation or parse again.
-fn cached_request(method: &[u8], url: &[u8]) -> Option<Request> {
-    LAST_REQUEST.with(|last| {
-        let last = last.borrow();
+thread_local! {
+    static THREAD_REQUESTS: ThreadRequests = const {
+        ThreadRequests { last: RefCell::new(None), spare: Cell::new(None) }
+    };
+}
+
+/// A new handle for this thread's last request when `method` and `url` (raw C string
+/// bytes) equal its strings: those were valid UTF-8, so equal bytes need no validation
+/// or parse again. Reuses the spare handle, and builds the request in place (it is a few
+/// hundred bytes: every move is a memcpy).
+fn cached_request(method: &[u8], url: &[u8]) -> Option<Box<h2o_request_t>> {
+    THREAD_REQUESTS.with(|t| {
+        let last = t.last.borrow();
         let (m, u, parsed, head) = last.as_ref()?;
-        (m.as_bytes() == method && u.as_bytes() == url)
-            .then(|| Request::from_parts(parsed.clone(), head.clone()))
+        if m.as_bytes() != method || u.as_bytes() != url {
+            return None;
+        }
+        let mut handle = t.spare.take().unwrap_or_else(|| {
+            Box::new(h2o_request_t {
+                inner: Mutex::new(Building::new(None)),
+            })
+        });
+        handle.inner.get_mut().request = Some(Request::from_parts(parsed.clone(), head.clone()));
+        Some(handle)
     })
 }
 
 /// `Request::new(method, url)`, remembered as this thread's last request.
 fn new_request(method: &str, url: &str) -> h2o_core::Result<Request> {
-    LAST_REQUEST.with(|last| {
-        let mut last = last.borrow_mut();
+    THREAD_REQUESTS.with(|t| {
+        let mut last = t.last.borrow_mut();
         let parsed = Url::parse(url)?;
         let head = RequestHead::new(Method::new(method)?, &parsed);
         *last = Some((
@@ -171,6 +192,18 @@ fn new_request(method: &str, url: &str) -> h2o_core::Result<Request> {
         ));
         Ok(Request::from_parts(parsed, head))
     })
+}
+
+impl Building {
+    fn new(request: Option<Request>) -> Building {
+        Building {
+            request,
+            body: Body::Empty,
+            callbacks: None,
+            userdata: std::ptr::null_mut(),
+            id: None,
+        }
+    }
 }
 
 /// Creates a request for `method` (e.g. `"GET"`, any RFC 9110 token) on `url` (absolute
@@ -191,26 +224,19 @@ pub extern "C" fn h2o_request_new(
         // SAFETY: both non-NULL, and the caller promises NUL-terminated strings that stay
         // valid during the call.
         let (m, u) = unsafe { (CStr::from_ptr(method), CStr::from_ptr(url)) };
-        let request = match cached_request(m.to_bytes(), u.to_bytes()) {
+        let req = match cached_request(m.to_bytes(), u.to_bytes()) {
             Some(r) => r,
             None => {
                 let method = tri!(c_str(method, "method"));
                 let url = tri!(c_str(url, "url"));
                 match new_request(method, url) {
-                    Ok(r) => r,
+                    Ok(r) => Box::new(h2o_request_t {
+                        inner: Mutex::new(Building::new(Some(r))),
+                    }),
                     Err(e) => return fail(h2o_result::from_kind(e.kind()), &e.to_string()),
                 }
             }
         };
-        let req = Box::new(h2o_request_t {
-            inner: Mutex::new(Building {
-                request: Some(request),
-                body: Body::Empty,
-                callbacks: None,
-                userdata: std::ptr::null_mut(),
-                id: None,
-            }),
-        });
         // SAFETY: `out` is non-NULL and points to writable storage (caller contract).
         unsafe { *out = Box::into_raw(req) };
         h2o_result::Ok
@@ -222,9 +248,28 @@ pub extern "C" fn h2o_request_new(
 #[no_mangle]
 pub extern "C" fn h2o_request_free(request: *mut h2o_request_t) {
     ffi_boundary!({
-        if !request.is_null() {
+        if request.is_null() {
+            return;
+        }
+        let kept = THREAD_REQUESTS.try_with(|t| {
+            let spare = t.spare.take();
+            if spare.as_deref().is_some_and(|s| std::ptr::eq(s, request)) {
+                // Freeing the handle this thread just freed: ignore it rather than keep
+                // (and later hand out) the same block twice.
+                t.spare.set(spare);
+                return;
+            }
+            drop(spare);
             // SAFETY: non-NULL requests come from `h2o_request_new` (Box::into_raw) and
-            // the caller frees each exactly once.
+            // the caller frees each exactly once (the immediate repeat is caught above).
+            let mut req = unsafe { Box::from_raw(request) };
+            // Dropped now, as the caller expects: an unfinished streamed body is finished.
+            drop(std::mem::replace(req.inner.get_mut(), Building::new(None)));
+            t.spare.set(Some(req));
+        });
+        if kept.is_err() {
+            // This thread is exiting and its thread-locals are gone.
+            // SAFETY: as above.
             drop(unsafe { Box::from_raw(request) });
         }
     })

@@ -154,6 +154,33 @@ impl Client {
     /// building block of the C, Python and Node front ends. The sink receives exactly one
     /// terminal event (`Done` or `Error`), including when the client closes.
     pub fn submit(&self, request: Request, sink: impl EventSink) -> RequestHandle {
+        self.submit_with(request, |_| sink)
+    }
+
+    /// [`submit`](Self::submit), with the sink made from the request's handle before the
+    /// request leaves this thread: a sink (or a registry beside it) that needs its own id or
+    /// handle, to cancel itself or return credit, has it before its first event.
+    ///
+    /// ```no_run
+    /// use h2o_core::client::{Consumed, ResponseEvent};
+    /// let client = h2o_core::Client::new().unwrap();
+    /// let req = h2o_core::Request::get("http://127.0.0.1:8080/").unwrap();
+    /// client.submit_with(req, |handle| {
+    ///     let handle = handle.clone();
+    ///     move |ev: ResponseEvent| {
+    ///         if let ResponseEvent::Data(d) = &ev {
+    ///             handle.release(d.len()); // credit back after the bytes were handled
+    ///             return Consumed::Later;
+    ///         }
+    ///         Consumed::Now
+    ///     }
+    /// });
+    /// ```
+    pub fn submit_with<S: EventSink>(
+        &self,
+        request: Request,
+        make_sink: impl FnOnce(&RequestHandle) -> S,
+    ) -> RequestHandle {
         let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let ctl = Arc::new(RequestCtl {
             id,
@@ -161,6 +188,7 @@ impl Client {
             ended: AtomicBool::new(false),
         });
         let handle = RequestHandle { ctl: ctl.clone() };
+        let sink = make_sink(&handle);
         let cfg = &self.inner.pool.cfg;
         let timeouts = Timeouts {
             headers: request.timeouts.headers.or(cfg.headers_timeout),
