@@ -475,11 +475,18 @@ static int run_scenario(const scenario_t *s, int poll_mode, int early, int early
     double elapsed = now_s() - t0;
     if (hung) FAIL("HANG: %d of %d requests ended within %.1f s", run->done, submitted, elapsed);
 
-    /* The server's verdict on what the client wrote (client still alive); not judged when
-     * the client is closed mid-scenario (it sends GOAWAY(NO_ERROR), not what the script
-     * expects), but asked anyway so the server forgets the scenario. */
-    if (ctl("check", s->name, reply, sizeof reply) != 0 || (to_end && strcmp(reply, "pass") != 0))
+    if (close_after_ms >= 0) {
+        /* Closed mid-scenario: close first, so requests still in flight end CANCELLED and
+         * never by the reset of the server forgetting the scenario; what the client wrote
+         * is not judged (it sends GOAWAY(NO_ERROR), not what the script expects). */
+        h2o_client_close(c);
+        if (ctl("stop", s->name, reply, sizeof reply) != 0 || strcmp(reply, "stopped") != 0)
+            FAIL("server side: %s", reply);
+    } else if (ctl("check", s->name, reply, sizeof reply) != 0 || (to_end && strcmp(reply, "pass") != 0)) {
+        /* The server's verdict on what the client wrote (client still alive); asked also
+         * after early cancels (not judged then) so the server forgets the scenario. */
         FAIL("server side: %s", reply);
+    }
 
     /* Close (in-flight requests complete with CANCELLED), then every event up to the end of
      * the queue, then free: each request must have completed exactly once, with nothing

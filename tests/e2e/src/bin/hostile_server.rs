@@ -20,6 +20,8 @@
 //! - `check NAME`: once the caller has every outcome (client still alive), checks what the
 //!   client wrote (GOAWAY / RST_STREAM codes, a valid frame stream, the script's own checks,
 //!   the connection count); answers `pass` or `fail WHY`, and forgets the server.
+//! - `stop NAME`: forgets the server without a verdict (the caller closed its client
+//!   mid-scenario); answers `stopped`.
 //!
 //! Errors answer `error WHY`.
 
@@ -131,6 +133,12 @@ fn serve(conn: TcpStream, all: &[Scenario], running: &mut HashMap<String, Scenar
                     format!("port {port}")
                 }
                 None => format!("error no scenario {arg:?}"),
+            },
+            // Ends a scenario without a verdict (a client closed mid-scenario: what it
+            // wrote is not what the script expects, so there is nothing to wait for).
+            "stop" => match running.remove(arg) {
+                Some(_) => "stopped".to_string(),
+                None => format!("error {arg:?} is not running"),
             },
             "check" => match (find(arg), running.remove(arg)) {
                 (Some(s), Some(srv)) => {
