@@ -7,10 +7,11 @@
 //! Each request's terminal event goes out exactly once: whoever flips its `completed`
 //! flag (the sink, or `close` for requests the core has not finished) delivers it.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::hash::BuildHasherDefault;
+use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -249,8 +250,14 @@ struct QueueState {
     waiters: usize,
 }
 
+/// An event waiting for `h2o_client_poll`. It carries copies of what the C event needs
+/// rather than the request's state: the runtime thread makes it and the poll thread
+/// frees it, and every shared reference count they both touch costs a cache-line trip.
 struct Queued {
-    req: Arc<ReqState>,
+    id: u64,
+    userdata: UserData,
+    /// DATA events only: the handle that returns the chunk's credit on release.
+    credit: Option<RequestHandle>,
     ev: ResponseEvent,
 }
 
@@ -259,6 +266,9 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// In-flight requests by id (ids are sequential: a multiplicative hash, not SipHash).
     registry: Mutex<HashMap<u64, Arc<ReqState>, BuildHasherDefault<h2o_core::proto::IdHasher>>>,
+    /// States of ended requests, for the next submissions: allocated on the submitting
+    /// thread and freed on the runtime thread, each would cost glibc's cross-thread path.
+    spare_states: Mutex<Vec<Arc<ReqState>>>,
     gate: Gate,
     queue: Mutex<QueueState>,
     queue_cv: Condvar,
@@ -321,35 +331,54 @@ impl Drop for ReqState {
     }
 }
 
+/// The clients whose callbacks are running on this thread, innermost last. Callbacks nest
+/// only through `h2o_client_close` inside a callback, so a few slots are plenty (deeper
+/// marks are counted, not kept). Plain cells: a thread-local without a destructor needs no
+/// registration check on each access, and this one is touched for every callback.
+struct CallbackMarks {
+    depth: Cell<usize>,
+    keys: [Cell<usize>; CALLBACK_MARKS],
+}
+
+const CALLBACK_MARKS: usize = 8;
+
 thread_local! {
-    /// The clients whose callbacks are running on this thread (innermost last).
-    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    static IN_CALLBACK: CallbackMarks = const {
+        CallbackMarks { depth: Cell::new(0), keys: [const { Cell::new(0) }; CALLBACK_MARKS] }
+    };
 }
 
 /// Whether this thread is inside a callback of any client.
 pub(crate) fn in_any_callback() -> bool {
-    IN_CALLBACK.with(|v| !v.borrow().is_empty())
+    IN_CALLBACK.with(|m| m.depth.get() > 0)
 }
 
 fn own_callbacks(shared: &Shared) -> usize {
     let key = shared as *const Shared as usize;
-    IN_CALLBACK.with(|v| v.borrow().iter().filter(|&&k| k == key).count())
+    IN_CALLBACK.with(|m| {
+        let kept = m.depth.get().min(CALLBACK_MARKS);
+        m.keys[..kept].iter().filter(|k| k.get() == key).count()
+    })
 }
 
 /// Runs `f` (which calls C) marked as a callback of `shared` on this thread. One
 /// thread-local access for both marks: this runs for every callback.
 fn as_callback_of(shared: &Shared, f: impl FnOnce()) {
-    struct Unmark<'a>(&'a RefCell<Vec<usize>>);
+    struct Unmark<'a>(&'a CallbackMarks);
     impl Drop for Unmark<'_> {
         fn drop(&mut self) {
             // Marks nest lexically on a thread: the innermost is ours.
-            self.0.borrow_mut().pop();
+            self.0.depth.set(self.0.depth.get() - 1);
         }
     }
     let key = shared as *const Shared as usize;
-    IN_CALLBACK.with(|v| {
-        v.borrow_mut().push(key);
-        let _unmark = Unmark(v);
+    IN_CALLBACK.with(|m| {
+        let depth = m.depth.get();
+        if let Some(slot) = m.keys.get(depth) {
+            slot.set(key);
+        }
+        m.depth.set(depth + 1);
+        let _unmark = Unmark(m);
         f();
     });
 }
@@ -368,6 +397,7 @@ impl Shared {
             core: RwLock::new(core),
             closed: AtomicBool::new(false),
             registry: Mutex::new(HashMap::default()),
+            spare_states: Mutex::new(Vec::new()),
             gate: Gate::new(),
             queue: Mutex::new(QueueState {
                 events: VecDeque::new(),
@@ -449,10 +479,49 @@ fn closed_error() -> Error {
     Error::new(ErrorKind::Cancelled, "the client was closed")
 }
 
+/// States kept per client for reuse (a client with more requests in flight allocates).
+const SPARE_STATES_MAX: usize = 1024;
+
+impl Shared {
+    /// A state for a new request: a spare one if there is one.
+    fn new_state(&self, fresh: ReqState) -> Arc<ReqState> {
+        let spare = self.spare_states.lock().pop();
+        match spare {
+            Some(mut st) => {
+                *Arc::get_mut(&mut st).expect("spare states are unshared") = fresh;
+                st
+            }
+            None => Arc::new(fresh),
+        }
+    }
+
+    /// Keeps `st` for reuse if nothing else refers to it.
+    fn recycle_state(&self, mut st: Arc<ReqState>) {
+        let Some(state) = Arc::get_mut(&mut st) else {
+            return;
+        };
+        state.handle = None; // the core's request control block goes now
+        let mut spare = self.spare_states.lock();
+        if spare.len() < SPARE_STATES_MAX {
+            spare.push(st);
+        }
+    }
+}
+
 /// The sink the core calls for one request.
 struct FfiSink {
     shared: Arc<Shared>,
-    req: Arc<ReqState>,
+    /// Taken in `drop`, to be recycled.
+    req: ManuallyDrop<Arc<ReqState>>,
+}
+
+impl FfiSink {
+    fn new(shared: Arc<Shared>, req: Arc<ReqState>) -> FfiSink {
+        FfiSink {
+            shared,
+            req: ManuallyDrop::new(req),
+        }
+    }
 }
 
 impl EventSink for FfiSink {
@@ -470,6 +539,9 @@ impl Drop for FfiSink {
                 self.handle(ResponseEvent::Error(closed_error()))
             }));
         }
+        // SAFETY: `req` is not used again: this is the sink's drop.
+        let req = unsafe { ManuallyDrop::take(&mut self.req) };
+        self.shared.recycle_state(req);
     }
 }
 
@@ -583,7 +655,9 @@ impl FfiSink {
         }
         let later = matches!(ev, ResponseEvent::Data(_));
         self.shared.push(Queued {
-            req: self.req.clone(),
+            id: self.req.id,
+            userdata: self.req.userdata,
+            credit: if later { self.req.handle.clone() } else { None },
             ev,
         });
         if later {
@@ -667,6 +741,10 @@ pub extern "C" fn h2o_client_submit(
     out_id: *mut u64,
 ) -> h2o_result {
     ffi_boundary!({
+        if !out_id.is_null() {
+            // SAFETY: non-NULL and writable (caller contract).
+            unsafe { *out_id = 0 };
+        }
         check_null!(client, request);
         let shared = &client_ref(client).shared;
         // Held for the whole submission: `close` takes the core (write lock) only after
@@ -690,7 +768,7 @@ pub extern "C" fn h2o_client_submit(
         // SAFETY: pthread_self has no preconditions.
         let submitter = unsafe { libc::pthread_self() };
         core.submit_with(r, |handle| {
-            let state = Arc::new(ReqState {
+            let state = shared.new_state(ReqState {
                 id: handle.id(),
                 handle: Some(handle.clone()),
                 callbacks,
@@ -710,17 +788,14 @@ pub extern "C" fn h2o_client_submit(
                 unsafe { *out_id = state.id };
             }
             submitted = Some(state.clone());
-            FfiSink {
-                shared: shared.clone(),
-                req: state,
-            }
+            FfiSink::new(shared.clone(), state)
         });
         let state = submitted.expect("submit_with makes the sink");
         state.sync_phase.store(false, Ordering::Release);
         if let Some(e) = state.take_sync_error() {
             shared.registry.lock().remove(&state.id);
             if !out_id.is_null() {
-                // SAFETY: as above.
+                // SAFETY: non-NULL and writable (caller contract).
                 unsafe { *out_id = 0 };
             }
             let r = match h2o_result::from_kind(e.kind()) {
@@ -821,7 +896,9 @@ fn close(shared: &Arc<Shared>) {
                 }
             }
             None => shared.push(Queued {
-                req: st.clone(),
+                id: st.id,
+                userdata: st.userdata,
+                credit: None,
                 ev: ResponseEvent::Error(closed_error()),
             }),
         }
@@ -866,10 +943,9 @@ pub extern "C" fn h2o_client_free(client: *mut h2o_client_t) {
     })
 }
 
-/// What a polled event's pointers point into, until `h2o_event_release`.
 /// What an `h2o_event_t`'s pointers point into, until `h2o_event_release`.
 struct EventStore {
-    req: Option<Arc<ReqState>>,
+    credit: Option<RequestHandle>,
     ev: Option<ResponseEvent>,
     headers: Vec<h2o_header_t>,
     error: Option<ErrorDetail>,
@@ -886,20 +962,27 @@ unsafe impl Send for EventStore {}
 /// (~1000 instructions per request in the C API benchmark). Shared by every client, so a
 /// release after `h2o_client_free` still has somewhere to go. Bounded in count, and a
 /// store whose header array grew large is freed instead of kept.
+static SPARE_EVENTS: Mutex<SpareEvents> = Mutex::new(Vec::new());
+
 #[allow(clippy::vec_box)] // each store's address is handed to C: it must stay boxed
-static SPARE_EVENTS: Mutex<Vec<Box<EventStore>>> = Mutex::new(Vec::new());
+type SpareEvents = Vec<Box<EventStore>>;
 const SPARE_EVENTS_MAX: usize = 1024;
 const SPARE_HEADERS_MAX: usize = 64;
 
-fn event_store(req: Arc<ReqState>, ev: ResponseEvent) -> Box<EventStore> {
-    match SPARE_EVENTS.lock().pop() {
+/// A store for `ev` (and its credit), from `spare` (the locked `SPARE_EVENTS`) if it can.
+fn event_store(
+    spare: &mut SpareEvents,
+    credit: Option<RequestHandle>,
+    ev: ResponseEvent,
+) -> Box<EventStore> {
+    match spare.pop() {
         Some(mut b) => {
-            b.req = Some(req);
+            b.credit = credit;
             b.ev = Some(ev);
             b
         }
         None => Box::new(EventStore {
-            req: Some(req),
+            credit,
             ev: Some(ev),
             headers: Vec::new(),
             error: None,
@@ -909,7 +992,7 @@ fn event_store(req: Arc<ReqState>, ev: ResponseEvent) -> Box<EventStore> {
 
 /// Drops what the store holds and keeps the allocation for the next event.
 fn recycle(mut store: Box<EventStore>) {
-    store.req = None;
+    store.credit = None;
     store.ev = None;
     store.error = None;
     store.headers.clear();
@@ -922,13 +1005,12 @@ fn recycle(mut store: Box<EventStore>) {
     }
 }
 
-fn to_c_event(q: Queued, out: *mut h2o_event_t) {
-    let mut store = event_store(q.req, q.ev);
-    let req = store.req.as_deref().expect("just set");
+fn to_c_event(spare: &mut SpareEvents, q: Queued, out: *mut h2o_event_t) {
+    let mut store = event_store(spare, q.credit, q.ev);
     let mut e = h2o_event_t {
         kind: h2o_event_kind::Complete,
-        request_id: req.id,
-        userdata: req.userdata.0,
+        request_id: q.id,
+        userdata: q.userdata.0,
         status: 0,
         headers: std::ptr::null(),
         headers_len: 0,
@@ -1028,11 +1110,13 @@ pub extern "C" fn h2o_client_poll(
             );
         }
         let n = max.min(s.events.len());
+        let mut spare = SPARE_EVENTS.lock();
         for i in 0..n {
             let q = s.events.pop_front().expect("n <= len");
             // SAFETY: i < n <= max, within the caller's array.
-            to_c_event(q, unsafe { events.add(i) });
+            to_c_event(&mut spare, q, unsafe { events.add(i) });
         }
+        drop(spare);
         if n > 0 && s.events.is_empty() && s.efd >= 0 {
             let mut buf = 0u64;
             // SAFETY: non-blocking read of our eventfd into a valid u64 (resets it).
@@ -1070,8 +1154,8 @@ pub extern "C" fn h2o_event_release(event: *mut h2o_event_t) -> h2o_result {
         // SAFETY: `p` is the `internal` pointer of an event made by `to_c_event`
         // (Box::into_raw) and is released once (the field was cleared above).
         let store = unsafe { Box::from_raw(p.cast::<EventStore>()) };
-        if let (Some(ResponseEvent::Data(d)), Some(req)) = (&store.ev, &store.req) {
-            req.release(d.len());
+        if let (Some(ResponseEvent::Data(d)), Some(h)) = (&store.ev, &store.credit) {
+            h.release(d.len());
         }
         recycle(store);
         h2o_result::Ok
@@ -1234,10 +1318,7 @@ mod tests {
         });
         let shared = Shared::new(None);
         let req = state(Some(cbs), ud);
-        let mut sink = FfiSink {
-            shared: shared.clone(),
-            req: req.clone(),
-        };
+        let mut sink = FfiSink::new(shared.clone(), req.clone());
         let mut consumed = Vec::new();
         for ev in events() {
             consumed.push(sink.on_event(ev));
@@ -1263,10 +1344,7 @@ mod tests {
         let shared = Shared::new(None);
         let mut tag = 5u8;
         let req = state(None, (&mut tag as *mut u8).cast());
-        let mut sink = FfiSink {
-            shared: shared.clone(),
-            req,
-        };
+        let mut sink = FfiSink::new(shared.clone(), req);
         for ev in events() {
             sink.on_event(ev);
         }

@@ -1290,6 +1290,103 @@ static void test_submit_from_callback(void) {
     h2o_client_free(ch.c);
 }
 
+/* *out_id: a distinct non-zero id for each submitted request, 0 when submission fails. */
+static void test_submit_id_out(void) {
+    enum { N = 200 };
+    h2o_client_t *c = new_client();
+    uint64_t ids[N];
+    h2o_event_t evs[64];
+    for (int i = 0; i < N; i++) {
+        h2o_request_t *req = NULL;
+        OK(h2o_request_new("GET", url("/hello"), &req));
+        ids[i] = 0;
+        OK(h2o_client_submit(c, req, &ids[i]));
+        CHECK(ids[i] != 0);
+        for (int k = 0; k < i; k++) CHECK(ids[k] != ids[i]);
+        /* Submitted twice: refused, and the id says so. */
+        uint64_t again = 777;
+        CHECK_EQ(h2o_client_submit(c, req, &again), H2O_RESULT_ALREADY_SUBMITTED);
+        CHECK_EQ(again, 0);
+        h2o_request_free(req);
+    }
+    int completes = 0;
+    double end = now_s() + 30;
+    while (completes < N && now_s() < end) {
+        size_t n = 0;
+        OK(h2o_client_poll(c, evs, 64, 100, &n));
+        for (size_t i = 0; i < n; i++) {
+            if (evs[i].kind == H2O_EVENT_KIND_COMPLETE) completes++;
+            OK(h2o_event_release(&evs[i]));
+        }
+    }
+    CHECK_EQ(completes, N);
+    OK(h2o_client_close(c));
+    h2o_request_t *req = NULL;
+    OK(h2o_request_new("GET", url("/hello"), &req));
+    uint64_t id = 12345;
+    CHECK_EQ(h2o_client_submit(c, req, &id), H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(id, 0);
+    h2o_request_free(req);
+    h2o_client_free(c);
+}
+
+/* h2o_request_free keeps the handle for the thread's next h2o_request_new: the new request
+ * must start clean, with none of the freed one's body, callbacks or userdata. */
+static void test_new_request_starts_clean(void) {
+    h2o_client_t *c = new_client();
+    resp_t old_resp;
+    resp_init(&old_resp);
+    for (int round = 0; round < 3; round++) {
+        h2o_request_t *old = NULL;
+        OK(h2o_request_new("POST", url("/sha256"), &old));
+        OK(h2o_request_set_body(old, (const uint8_t *)"abc", 3));
+        OK(h2o_request_set_callbacks(old, &CALLBACKS, &old_resp));
+        if (round == 1) { /* a submitted one too */
+            OK(h2o_client_submit(c, old, NULL));
+            CHECK(resp_wait(&old_resp, 20));
+            CHECK(strstr(old_resp.body, "\"len\":3") != NULL);
+        }
+        h2o_request_free(old);
+
+        h2o_request_t *req = NULL;
+        OK(h2o_request_new("POST", url("/sha256"), &req));
+        int tag = round;
+        uint64_t id = 0;
+        OK(h2o_request_set_userdata(req, &tag));
+        OK(h2o_client_submit(c, req, &id));
+        h2o_request_free(req);
+        /* No callbacks: every event comes to the poll queue, for this request. */
+        char body[256] = {0};
+        size_t body_len = 0;
+        int completes = 0;
+        double end = now_s() + 20;
+        h2o_event_t evs[8];
+        while (!completes && now_s() < end) {
+            size_t n = 0;
+            OK(h2o_client_poll(c, evs, 8, 100, &n));
+            for (size_t i = 0; i < n; i++) {
+                h2o_event_t *e = &evs[i];
+                CHECK_EQ(e->request_id, id);
+                CHECK(e->userdata == &tag);
+                if (e->kind == H2O_EVENT_KIND_DATA && body_len + e->data_len < sizeof body) {
+                    memcpy(body + body_len, e->data, e->data_len);
+                    body_len += e->data_len;
+                }
+                if (e->kind == H2O_EVENT_KIND_COMPLETE) {
+                    completes++;
+                    CHECK_EQ(e->result, H2O_RESULT_OK);
+                }
+                OK(h2o_event_release(e));
+            }
+        }
+        CHECK_EQ(completes, 1);
+        CHECK(strstr(body, "\"len\":0") != NULL); /* the old body is gone */
+    }
+    CHECK_EQ(old_resp.completes, 1); /* only the one submitted with callbacks */
+    h2o_client_free(c);
+    resp_destroy(&old_resp);
+}
+
 static void test_multiplex_100(void) {
     h2o_client_t *c = new_client();
     resp_t *rs = calloc(100, sizeof *rs);
@@ -1429,6 +1526,8 @@ static const test_t TESTS[] = {
     T(test_many_threads_submitting),
     T(test_submit_from_callback),
     T(test_submit_racing_close),
+    T(test_submit_id_out),
+    T(test_new_request_starts_clean),
     T(test_multiplex_100),
     T(test_null_callbacks_members),
     T(test_metrics_and_debug_dump),

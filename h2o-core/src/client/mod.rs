@@ -225,7 +225,7 @@ impl Client {
             start,
             sink,
         });
-        stats::Counters::inc(&self.inner.pool.counters.requests_submitted);
+        stats::Counters::inc(&self.inner.pool.counters.submit.requests_submitted);
         let invalid = sub
             .head
             .headers

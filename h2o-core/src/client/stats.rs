@@ -16,14 +16,24 @@ pub(crate) struct Counters {
     pub closed_idle: AtomicU64,
     pub closed_evicted: AtomicU64,
     pub closed_connect_failed: AtomicU64,
-    pub requests_submitted: AtomicU64,
     pub requests_completed: AtomicU64,
     pub requests_failed: AtomicU64,
     pub requests_retried: AtomicU64,
-    pub acquisitions_hit: AtomicU64,
-    pub acquisitions_miss: AtomicU64,
+    /// Counted by the submitting threads, on every request.
+    pub submit: SubmitCounters,
     /// Latency, bytes, errors by kind and the rest of [`super::Metrics`].
     pub metrics: super::metrics::Recorder,
+}
+
+/// The counters a submitting thread bumps for every request, on a cache line of their
+/// own: the runtime thread writes the others for every request too, and a line both
+/// write moves between their cores each time.
+#[derive(Default, Debug)]
+#[repr(align(128))]
+pub(crate) struct SubmitCounters {
+    pub requests_submitted: AtomicU64,
+    pub acquisitions_hit: AtomicU64,
+    pub acquisitions_miss: AtomicU64,
 }
 
 impl Counters {
@@ -136,12 +146,12 @@ impl Stats {
                 evicted: g(&c.closed_evicted),
                 connect_failed: g(&c.closed_connect_failed),
             },
-            requests_submitted: g(&c.requests_submitted),
+            requests_submitted: g(&c.submit.requests_submitted),
             requests_completed: g(&c.requests_completed),
             requests_failed: g(&c.requests_failed),
             requests_retried: g(&c.requests_retried),
-            acquisitions_hit: g(&c.acquisitions_hit),
-            acquisitions_miss: g(&c.acquisitions_miss),
+            acquisitions_hit: g(&c.submit.acquisitions_hit),
+            acquisitions_miss: g(&c.submit.acquisitions_miss),
         }
     }
 }

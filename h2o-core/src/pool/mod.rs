@@ -282,14 +282,14 @@ impl Pool {
             pcfg.overflow == Overflow::OpenMore && list.len() < pcfg.max_connections_per_origin;
         match best {
             Some((tx, shared)) if shared.has_room() || !may_open_more => {
-                Counters::inc(&self.counters.acquisitions_hit);
+                Counters::inc(&self.counters.submit.acquisitions_hit);
                 Ok((tx, shared))
             }
             _ => {
                 if let Some(e) = self.breakers.check(origin, Instant::now()) {
                     return Err(e);
                 }
-                Counters::inc(&self.counters.acquisitions_miss);
+                Counters::inc(&self.counters.submit.acquisitions_miss);
                 self.make_room(&mut conns, origin);
                 Ok(self.open(&mut conns, origin))
             }

@@ -56,6 +56,7 @@ impl<V> StreamTable<V> {
 
     /// Inserts the stream `sid`, which must not be in the table (stream ids are never
     /// reused).
+    #[inline] // lets the caller build the entry in place (entries are a few hundred bytes)
     pub fn insert(&mut self, sid: StreamId, v: V) {
         debug_assert!(
             !self.index.contains_key(&sid),
