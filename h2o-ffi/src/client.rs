@@ -314,9 +314,7 @@ impl ReqState {
             h.release(n);
         }
     }
-}
 
-impl ReqState {
     fn take_sync_error(&self) -> Option<Error> {
         let p = self.sync_error.swap(std::ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: a non-null pointer is a `Box::into_raw` stored by the sink, taken once
