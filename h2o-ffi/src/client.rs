@@ -247,7 +247,31 @@ impl Gate {
 struct QueueState {
     events: VecDeque<Queued>,
     efd: c_int,
+    /// The eventfd was written and not yet read back (by a poll that emptied the queue).
+    efd_signaled: bool,
     waiters: usize,
+}
+
+impl QueueState {
+    /// Makes the eventfd readable, once, while events wait.
+    fn signal_fd(&mut self) {
+        if self.efd >= 0 && !self.efd_signaled && !self.events.is_empty() {
+            let one: u64 = 1;
+            // SAFETY: efd is our eventfd; writing 8 bytes from a valid u64 is its protocol.
+            unsafe { libc::write(self.efd, (&one as *const u64).cast(), 8) };
+            self.efd_signaled = true;
+        }
+    }
+
+    /// Resets the eventfd once the queue is empty.
+    fn unsignal_fd(&mut self) {
+        if self.efd_signaled && self.events.is_empty() {
+            let mut buf = 0u64;
+            // SAFETY: non-blocking read of our eventfd into a valid u64 (resets it).
+            unsafe { libc::read(self.efd, (&mut buf as *mut u64).cast(), 8) };
+            self.efd_signaled = false;
+        }
+    }
 }
 
 /// An event waiting for `h2o_client_poll`. It carries copies of what the C event needs
@@ -272,6 +296,9 @@ pub(crate) struct Shared {
     gate: Gate,
     queue: Mutex<QueueState>,
     queue_cv: Condvar,
+    /// Events `h2o_client_poll` moved out of `queue` and is turning into C events: the
+    /// runtime thread can push meanwhile. Locked after `queue`, empty between polls.
+    polled: Mutex<VecDeque<Queued>>,
 }
 
 impl Drop for Shared {
@@ -400,9 +427,11 @@ impl Shared {
             queue: Mutex::new(QueueState {
                 events: VecDeque::new(),
                 efd: -1,
+                efd_signaled: false,
                 waiters: 0,
             }),
             queue_cv: Condvar::new(),
+            polled: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -416,18 +445,14 @@ impl Shared {
         true
     }
 
+    /// Queues `q` for `h2o_client_poll` and wakes whoever waits for it.
     fn push(&self, q: Queued) {
         let mut s = self.queue.lock();
-        let was_empty = s.events.is_empty();
         s.events.push_back(q);
-        if was_empty && s.efd >= 0 {
-            let one: u64 = 1;
-            // SAFETY: efd is our eventfd; writing 8 bytes from a valid u64 is its protocol.
-            unsafe { libc::write(s.efd, (&one as *const u64).cast(), 8) };
-        }
-        let wake = s.waiters > 0;
+        s.signal_fd();
+        let waiters = s.waiters;
         drop(s);
-        if wake {
+        if waiters > 0 {
             self.queue_cv.notify_one();
         }
     }
@@ -1108,19 +1133,26 @@ pub extern "C" fn h2o_client_poll(
             );
         }
         let n = max.min(s.events.len());
+        if n == 0 {
+            return h2o_result::Ok;
+        }
+        // Take the events out and build the C events with `queue` unlocked: the runtime
+        // thread pushes into it meanwhile instead of waiting for us.
+        let mut polled = shared.polled.lock();
+        if n == s.events.len() {
+            std::mem::swap(&mut s.events, &mut *polled);
+        } else {
+            polled.extend(s.events.drain(..n));
+        }
+        s.unsignal_fd();
+        drop(s);
         let mut spare = SPARE_EVENTS.lock();
-        for i in 0..n {
-            let q = s.events.pop_front().expect("n <= len");
+        for (i, q) in polled.drain(..).enumerate() {
             // SAFETY: i < n <= max, within the caller's array.
             to_c_event(&mut spare, q, unsafe { events.add(i) });
         }
         drop(spare);
-        if n > 0 && s.events.is_empty() && s.efd >= 0 {
-            let mut buf = 0u64;
-            // SAFETY: non-blocking read of our eventfd into a valid u64 (resets it).
-            unsafe { libc::read(s.efd, (&mut buf as *mut u64).cast(), 8) };
-        }
-        drop(s);
+        drop(polled);
         // SAFETY: non-NULL, writable (caller contract).
         unsafe { *out_n = n };
         h2o_result::Ok
@@ -1186,12 +1218,8 @@ pub extern "C" fn h2o_client_wakeup_fd(
                     &format!("eventfd: {}", std::io::Error::last_os_error()),
                 );
             }
-            if !s.events.is_empty() {
-                let one: u64 = 1;
-                // SAFETY: writing a valid u64 to our new eventfd.
-                unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-            }
             s.efd = fd;
+            s.signal_fd();
         }
         // SAFETY: non-NULL, writable (caller contract).
         unsafe { *out_fd = s.efd };
