@@ -655,6 +655,36 @@ h2o_result h2o_client_submit(const struct h2o_client_t *client,
                              uint64_t *out_id);
 
 /**
+ * Submits a copy of `request` whose events carry `userdata` instead of the request's
+ * own, and stores the copy's id in `*out_id` (`out_id` may be NULL). `request` itself is
+ * left as it was, unsubmitted: a template to submit again and again (a game polling an
+ * endpoint, a robot streaming commands), which skips building a request each time. A
+ * full body is shared by the copies, not copied.
+ *
+ * Everything else is as for `h2o_client_submit`: the copy gets `request`'s callbacks (or
+ * goes to `h2o_client_poll` without them), exactly one completion follows
+ * `H2O_RESULT_OK`, and `*out_id` is 0 on failure. Errors: `H2O_RESULT_NULL_ARGUMENT`,
+ * `H2O_RESULT_USE_AFTER_CLOSE`, `H2O_RESULT_ALREADY_SUBMITTED` (the template itself was
+ * submitted), `H2O_RESULT_INVALID_STATE` (a streamed body cannot be copied),
+ * `H2O_RESULT_INVALID_ARGUMENT`, `H2O_RESULT_CLOSED`.
+ *
+ * Thread: any, also from inside a callback; threads may submit copies of one template
+ * at the same time, but none may free it meanwhile.
+ *
+ * ```c
+ * h2o_request_t *tpl;
+ * h2o_request_new("GET", "http://127.0.0.1:8080/state", &tpl);
+ * h2o_request_set_callbacks(tpl, &callbacks, NULL);
+ * for (int i = 0; i < n; i++) h2o_client_submit_copy(client, tpl, &slots[i], NULL);
+ * h2o_request_free(tpl); // the copies it made run on
+ * ```
+ */
+h2o_result h2o_client_submit_copy(const struct h2o_client_t *client,
+                                  const struct h2o_request_t *request,
+                                  void *userdata,
+                                  uint64_t *out_id);
+
+/**
  * Cancels request `id` (RST_STREAM CANCEL if it is on the wire). Never blocks: it
  * returns at once and the request then completes with `H2O_RESULT_CANCELLED` (unless it
  * completed first). `H2O_RESULT_UNKNOWN_REQUEST` if it already completed.

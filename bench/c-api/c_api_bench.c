@@ -1,7 +1,7 @@
 /* c_api_bench.c — the C API of h2o (libh2o-client) under `h2o bench`'s workload
  * (bench/run.sh part `c`), in either delivery mode:
  *
- *   c-api-bench callback|poll [-n N] [-m M] [-c 1] [-d DATA|@FILE] [--cacert FILE] URL
+ *   c-api-bench callback|poll [-n N] [-m M] [-c 1] [-d DATA|@FILE] [--cacert FILE] [--each] URL
  *
  * One client (one connection to the origin), M requests in flight, N in total.
  *   callback: each request has on_data/on_complete callbacks (library thread);
@@ -9,6 +9,9 @@
  *   poll:     requests without callbacks; the main thread waits in
  *             h2o_client_poll(timeout -1), releases every event and submits the next
  *             request for each COMPLETE event (the game-loop / robot-loop shape).
+ * Requests are copies of one template (h2o_client_submit_copy), as `h2o bench` clones
+ * one prepared request; --each builds every request instead (h2o_request_new, set,
+ * h2o_client_submit, h2o_request_free).
  *
  *   c-api-bench pollcost BASE_URL     (BASE_URL: h2o-testserver, which has /delay/MS)
  *       ns per h2o_client_poll(timeout 0) with nothing waiting, on an idle client and with
@@ -30,6 +33,8 @@ typedef struct {
 } slot_t;
 
 static bench_opts g_o;
+static int g_each;
+static h2o_request_t *g_template;
 static h2o_client_t *g_client;
 static atomic_long g_started, g_done, g_errors, g_nlat;
 static atomic_ullong g_bytes;
@@ -45,19 +50,42 @@ static int on_data(void *ud, const uint8_t *data, size_t len) {
     return H2O_DATA_CONTINUE;
 }
 
+static int each_flag(const char *flag, const char *value) {
+    (void)value;
+    if (strcmp(flag, "--each")) return 0;
+    g_each = 1;
+    return 2;
+}
+
 static void on_complete(void *ud, h2o_result result, const h2o_error_t *err);
 static const h2o_callbacks_t CBS = {NULL, NULL, on_data, NULL, on_complete};
 
-/* Builds and submits one request for `slot`; returns 0 on success. */
-static int submit(slot_t *slot, int callbacks) {
+/* Builds the request every submission sends (or copies); NULL on failure. */
+static h2o_request_t *build(slot_t *slot, int callbacks) {
     h2o_request_t *req = NULL;
     h2o_result r = h2o_request_new(g_o.data ? "POST" : "GET", g_o.url, &req);
     if (r == H2O_RESULT_OK && g_o.data) r = h2o_request_set_body(req, g_o.data, g_o.data_len);
     if (r == H2O_RESULT_OK && callbacks) r = h2o_request_set_callbacks(req, &CBS, slot);
     if (r == H2O_RESULT_OK && !callbacks) r = h2o_request_set_userdata(req, slot);
-    slot->start = bench_now();
-    if (r == H2O_RESULT_OK) r = h2o_client_submit(g_client, req, NULL);
+    if (r == H2O_RESULT_OK) return req;
+    fprintf(stderr, "c-api-bench: request: %s: %s\n", h2o_strerror(r), h2o_last_error_message());
     h2o_request_free(req);
+    return NULL;
+}
+
+/* Submits one request for `slot`; returns 0 on success. */
+static int submit(slot_t *slot, int callbacks) {
+    h2o_result r;
+    if (g_each) {
+        h2o_request_t *req = build(slot, callbacks);
+        if (!req) return -1;
+        slot->start = bench_now();
+        r = h2o_client_submit(g_client, req, NULL);
+        h2o_request_free(req);
+    } else {
+        slot->start = bench_now();
+        r = h2o_client_submit_copy(g_client, g_template, slot, NULL);
+    }
     if (r != H2O_RESULT_OK) {
         fprintf(stderr, "c-api-bench: submit: %s: %s\n", h2o_strerror(r), h2o_last_error_message());
         return -1;
@@ -127,12 +155,12 @@ static int pollcost(const char *base) {
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "pollcost")) return pollcost(argv[2]);
     if (argc < 2 || (strcmp(argv[1], "callback") && strcmp(argv[1], "poll"))) {
-        fprintf(stderr, "usage: %s callback|poll [-n N] [-m M] [-d DATA|@FILE] [--cacert FILE] URL\n", argv[0]);
+        fprintf(stderr, "usage: %s callback|poll [-n N] [-m M] [-d DATA|@FILE] [--cacert FILE] [--each] URL\n", argv[0]);
         return 2;
     }
     int callbacks = !strcmp(argv[1], "callback");
     argv[1] = argv[0];
-    bench_parse(argc - 1, argv + 1, &g_o, NULL, "callback|poll ");
+    bench_parse(argc - 1, argv + 1, &g_o, each_flag, "callback|poll [--each] ");
     g_lat = calloc((size_t)g_o.n, sizeof *g_lat);
     long m = g_o.m < g_o.n ? g_o.m : g_o.n;
     slot_t *slots = calloc((size_t)m, sizeof *slots);
@@ -145,6 +173,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "c-api-bench: client: %s: %s\n", h2o_strerror(r), h2o_last_error_message());
         return 1;
     }
+    if (!g_each && !(g_template = build(NULL, callbacks))) return 1;
     double t0 = bench_now(), c0 = bench_cpu();
     atomic_store(&g_started, m);
     for (long i = 0; i < m; i++)
@@ -176,6 +205,7 @@ int main(int argc, char **argv) {
     }
     double secs = bench_now() - t0, cpu = bench_cpu() - c0;
     h2o_client_free(g_client);
+    h2o_request_free(g_template);
     long n_lat = atomic_load(&g_nlat);
     long errors = atomic_load(&g_errors);
     bench_report(g_o.n, secs, atomic_load(&g_bytes), errors, g_lat, (size_t)(n_lat < g_o.n ? n_lat : g_o.n), cpu,

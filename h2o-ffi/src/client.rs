@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use h2o_core::client::{Consumed, EventSink, RequestHandle, ResponseEvent};
+use h2o_core::client::{Consumed, EventSink, Request, RequestHandle, ResponseEvent};
 use h2o_core::{Client, Config, Error, ErrorKind, Headers, Processed, Scope};
 use parking_lot::{Condvar, Mutex, RwLock};
 
@@ -764,19 +764,8 @@ pub extern "C" fn h2o_client_submit(
     out_id: *mut u64,
 ) -> h2o_result {
     ffi_boundary!({
-        if !out_id.is_null() {
-            // SAFETY: non-NULL and writable (caller contract).
-            unsafe { *out_id = 0 };
-        }
+        clear_id(out_id);
         check_null!(client, request);
-        let shared = &client_ref(client).shared;
-        // Held for the whole submission: `close` takes the core (write lock) only after
-        // this request is either registered or failed, so it cannot miss it.
-        let core = shared.core.read();
-        let core = match core.as_ref() {
-            Some(c) if !shared.closed.load(Ordering::Acquire) => c,
-            _ => return fail(h2o_result::UseAfterClose, "the client is closed"),
-        };
         // SAFETY: non-NULL requests come from `h2o_request_new` and are alive.
         let mut b = unsafe { &*request }.inner.lock();
         if b.id.is_some() || b.request.is_none() {
@@ -785,53 +774,141 @@ pub extern "C" fn h2o_client_submit(
                 "the request was already submitted",
             );
         }
-        let r = b.request.take().expect("checked above");
         let (callbacks, userdata) = (b.callbacks, UserData(b.userdata));
-        let mut submitted = None;
-        // SAFETY: pthread_self has no preconditions.
-        let submitter = unsafe { libc::pthread_self() };
-        core.submit_with(r, |handle| {
-            let state = shared.new_state(ReqState {
-                id: handle.id(),
-                handle: Some(handle.clone()),
-                callbacks,
-                userdata,
-                completed: AtomicBool::new(false),
-                sync_phase: AtomicBool::new(true),
-                submitter,
-                sync_error: AtomicPtr::new(std::ptr::null_mut()),
-                paused: AtomicBool::new(false),
-                held: Mutex::new(0),
-            });
-            // Registered, and the id given to the caller, before the request can run: its
-            // callbacks may cancel it or read the id from `out_id`.
-            shared.registry.lock().insert(state.id, state.clone());
-            if !out_id.is_null() {
-                // SAFETY: non-NULL and writable (caller contract).
-                unsafe { *out_id = state.id };
+        let shared = &client_ref(client).shared;
+        match submit(shared, || b.request.take(), callbacks, userdata, out_id) {
+            Ok(id) => {
+                b.id = Some(id);
+                h2o_result::Ok
             }
-            submitted = Some(state.clone());
-            FfiSink::new(shared.clone(), state)
-        });
-        let state = submitted.expect("submit_with makes the sink");
-        state.sync_phase.store(false, Ordering::Release);
-        if let Some(e) = state.take_sync_error() {
-            shared.registry.lock().remove(&state.id);
-            if !out_id.is_null() {
-                // SAFETY: non-NULL and writable (caller contract).
-                unsafe { *out_id = 0 };
-            }
-            let r = match h2o_result::from_kind(e.kind()) {
-                // Lost a race with h2o_client_close: report it as such.
-                _ if shared.closed.load(Ordering::Acquire) => h2o_result::UseAfterClose,
-                h2o_result::Closed => h2o_result::UseAfterClose,
-                r => r,
-            };
-            return fail(r, &e.to_string());
+            Err(r) => r,
         }
-        b.id = Some(state.id);
-        h2o_result::Ok
     })
+}
+
+/// Submits a copy of `request` whose events carry `userdata` instead of the request's
+/// own, and stores the copy's id in `*out_id` (`out_id` may be NULL). `request` itself is
+/// left as it was, unsubmitted: a template to submit again and again (a game polling an
+/// endpoint, a robot streaming commands), which skips building a request each time. A
+/// full body is shared by the copies, not copied.
+///
+/// Everything else is as for `h2o_client_submit`: the copy gets `request`'s callbacks (or
+/// goes to `h2o_client_poll` without them), exactly one completion follows
+/// `H2O_RESULT_OK`, and `*out_id` is 0 on failure. Errors: `H2O_RESULT_NULL_ARGUMENT`,
+/// `H2O_RESULT_USE_AFTER_CLOSE`, `H2O_RESULT_ALREADY_SUBMITTED` (the template itself was
+/// submitted), `H2O_RESULT_INVALID_STATE` (a streamed body cannot be copied),
+/// `H2O_RESULT_INVALID_ARGUMENT`, `H2O_RESULT_CLOSED`.
+///
+/// Thread: any, also from inside a callback; threads may submit copies of one template
+/// at the same time, but none may free it meanwhile.
+///
+/// ```c
+/// h2o_request_t *tpl;
+/// h2o_request_new("GET", "http://127.0.0.1:8080/state", &tpl);
+/// h2o_request_set_callbacks(tpl, &callbacks, NULL);
+/// for (int i = 0; i < n; i++) h2o_client_submit_copy(client, tpl, &slots[i], NULL);
+/// h2o_request_free(tpl); // the copies it made run on
+/// ```
+#[no_mangle]
+pub extern "C" fn h2o_client_submit_copy(
+    client: *const h2o_client_t,
+    request: *const h2o_request_t,
+    userdata: *mut c_void,
+    out_id: *mut u64,
+) -> h2o_result {
+    ffi_boundary!({
+        clear_id(out_id);
+        check_null!(client, request);
+        // SAFETY: non-NULL requests come from `h2o_request_new` and are alive.
+        let b = unsafe { &*request }.inner.lock();
+        if b.id.is_some() || b.request.is_none() {
+            return fail(
+                h2o_result::AlreadySubmitted,
+                "the template request was itself submitted",
+            );
+        }
+        let callbacks = b.callbacks;
+        let shared = &client_ref(client).shared;
+        let copy = || b.request.as_ref().and_then(Request::try_clone);
+        match submit(shared, copy, callbacks, UserData(userdata), out_id) {
+            Ok(_) => h2o_result::Ok,
+            Err(r) => r,
+        }
+    })
+}
+
+fn clear_id(out_id: *mut u64) {
+    if !out_id.is_null() {
+        // SAFETY: non-NULL and writable (caller contract).
+        unsafe { *out_id = 0 };
+    }
+}
+
+/// Submits the request `take` yields (called once the client is known to be open; `None`
+/// is a template that cannot be copied) for a
+/// C caller: registers its state, writes `*out_id` before the request can run, and turns
+/// a synchronous failure into the result to return.
+fn submit(
+    shared: &Arc<Shared>,
+    take: impl FnOnce() -> Option<Request>,
+    callbacks: Option<Callbacks>,
+    userdata: UserData,
+    out_id: *mut u64,
+) -> Result<u64, h2o_result> {
+    // Held for the whole submission: `close` takes the core (write lock) only after
+    // this request is either registered or failed, so it cannot miss it.
+    let core = shared.core.read();
+    let core = match core.as_ref() {
+        Some(c) if !shared.closed.load(Ordering::Acquire) => c,
+        _ => return Err(fail(h2o_result::UseAfterClose, "the client is closed")),
+    };
+    let Some(r) = take() else {
+        // Submit checked that its request is there: only a copy can be missing.
+        return Err(fail(
+            h2o_result::InvalidState,
+            "a request with a streamed body cannot be copied",
+        ));
+    };
+    let mut submitted = None;
+    // SAFETY: pthread_self has no preconditions.
+    let submitter = unsafe { libc::pthread_self() };
+    core.submit_with(r, |handle| {
+        let state = shared.new_state(ReqState {
+            id: handle.id(),
+            handle: Some(handle.clone()),
+            callbacks,
+            userdata,
+            completed: AtomicBool::new(false),
+            sync_phase: AtomicBool::new(true),
+            submitter,
+            sync_error: AtomicPtr::new(std::ptr::null_mut()),
+            paused: AtomicBool::new(false),
+            held: Mutex::new(0),
+        });
+        // Registered, and the id given to the caller, before the request can run: its
+        // callbacks may cancel it or read the id from `out_id`.
+        shared.registry.lock().insert(state.id, state.clone());
+        if !out_id.is_null() {
+            // SAFETY: non-NULL and writable (caller contract).
+            unsafe { *out_id = state.id };
+        }
+        submitted = Some(state.clone());
+        FfiSink::new(shared.clone(), state)
+    });
+    let state = submitted.expect("submit_with makes the sink");
+    state.sync_phase.store(false, Ordering::Release);
+    if let Some(e) = state.take_sync_error() {
+        shared.registry.lock().remove(&state.id);
+        clear_id(out_id);
+        let r = match h2o_result::from_kind(e.kind()) {
+            // Lost a race with h2o_client_close: report it as such.
+            _ if shared.closed.load(Ordering::Acquire) => h2o_result::UseAfterClose,
+            h2o_result::Closed => h2o_result::UseAfterClose,
+            r => r,
+        };
+        return Err(fail(r, &e.to_string()));
+    }
+    Ok(state.id)
 }
 
 fn lookup(client: *const h2o_client_t, id: u64) -> Result<Arc<ReqState>, h2o_result> {

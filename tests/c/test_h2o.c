@@ -258,6 +258,8 @@ static void test_null_arguments(void) {
     cl = new_client();
     CHECK(cl != NULL);
     CHECK_EQ(h2o_client_submit(cl, NULL, &id), N);
+    CHECK_EQ(h2o_client_submit_copy(NULL, req, NULL, &id), N);
+    CHECK_EQ(h2o_client_submit_copy(cl, NULL, NULL, &id), N);
     CHECK_EQ(h2o_client_cancel(NULL, 1), N);
     CHECK_EQ(h2o_client_resume(NULL, 1), N);
     CHECK_EQ(h2o_client_close(NULL), N);
@@ -1330,6 +1332,91 @@ static void test_submit_id_out(void) {
     h2o_client_free(c);
 }
 
+/* h2o_client_submit_copy: one template, many requests. Each copy is its own request (own
+ * id, own userdata, own completion) with the template's method, URL, headers, body and
+ * callbacks; the template stays unsubmitted and can still be changed or submitted. */
+static void test_submit_copy(void) {
+    enum { N = 3 };
+    h2o_client_t *c = new_client();
+    resp_t r[N + 1];
+    for (int i = 0; i <= N; i++) resp_init(&r[i]);
+    h2o_request_t *tpl = NULL;
+    OK(h2o_request_new("POST", url("/sha256"), &tpl));
+    OK(h2o_request_set_body(tpl, (const uint8_t *)"abc", 3));
+    OK(h2o_request_set_callbacks(tpl, &CALLBACKS, &r[N]));
+    uint64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        ids[i] = 0;
+        OK(h2o_client_submit_copy(c, tpl, &r[i], &ids[i]));
+        CHECK(ids[i] != 0);
+        for (int k = 0; k < i; k++) CHECK(ids[k] != ids[i]);
+    }
+    uint64_t tid = 0;
+    CHECK_EQ(h2o_request_id(tpl, &tid), H2O_RESULT_INVALID_STATE); /* never submitted */
+    for (int i = 0; i < N; i++) {
+        CHECK(resp_wait(&r[i], 20));
+        CHECK_EQ(r[i].result, H2O_RESULT_OK);
+        CHECK_EQ(r[i].status, 200);
+        CHECK(strstr(r[i].body, "\"len\":3") != NULL);
+        CHECK(strstr(r[i].body, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != NULL);
+    }
+    /* The template can still change, and then be submitted itself, once. */
+    OK(h2o_request_add_header(tpl, (const uint8_t *)"x-after", 7, (const uint8_t *)"1", 1));
+    OK(h2o_client_submit(c, tpl, &tid));
+    CHECK(resp_wait(&r[N], 20));
+    CHECK_EQ(r[N].result, H2O_RESULT_OK);
+    sleep_ms(20);
+    for (int i = 0; i <= N; i++) CHECK_EQ(r[i].completes, 1);
+    uint64_t id = 777;
+    CHECK_EQ(h2o_client_submit_copy(c, tpl, NULL, &id), H2O_RESULT_ALREADY_SUBMITTED);
+    CHECK_EQ(id, 0);
+    h2o_request_free(tpl);
+
+    /* Poll mode: events carry the copy's userdata and id, not the template's. */
+    int tags[2] = {1, 2};
+    OK(h2o_request_new("GET", url("/hello"), &tpl));
+    OK(h2o_request_set_userdata(tpl, &tags[0]));
+    OK(h2o_client_submit_copy(c, tpl, &tags[1], &id));
+    h2o_request_free(tpl); /* the copy runs on */
+    int completes = 0;
+    h2o_event_t evs[8];
+    double end = now_s() + 20;
+    while (completes == 0 && now_s() < end) {
+        size_t n = 0;
+        OK(h2o_client_poll(c, evs, 8, 100, &n));
+        for (size_t i = 0; i < n; i++) {
+            CHECK(evs[i].userdata == &tags[1]);
+            CHECK_EQ(evs[i].request_id, id);
+            if (evs[i].kind == H2O_EVENT_KIND_COMPLETE) {
+                completes++;
+                CHECK_EQ(evs[i].result, H2O_RESULT_OK);
+            }
+            OK(h2o_event_release(&evs[i]));
+        }
+    }
+    CHECK_EQ(completes, 1);
+
+    /* A streamed body belongs to one request: it cannot be copied. */
+    OK(h2o_request_new("POST", url("/sha256"), &tpl));
+    OK(h2o_request_set_body_stream(tpl));
+    id = 777;
+    CHECK_EQ(h2o_client_submit_copy(c, tpl, NULL, &id), H2O_RESULT_INVALID_STATE);
+    CHECK_EQ(id, 0);
+    CHECK(strstr(h2o_last_error_message(), "streamed") != NULL);
+    h2o_request_free(tpl);
+
+    OK(h2o_request_new("GET", url("/hello"), &tpl));
+    CHECK_EQ(h2o_client_submit_copy(NULL, tpl, NULL, &id), H2O_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(h2o_client_submit_copy(c, NULL, NULL, &id), H2O_RESULT_NULL_ARGUMENT);
+    OK(h2o_client_close(c));
+    id = 777;
+    CHECK_EQ(h2o_client_submit_copy(c, tpl, NULL, &id), H2O_RESULT_USE_AFTER_CLOSE);
+    CHECK_EQ(id, 0);
+    h2o_request_free(tpl);
+    h2o_client_free(c);
+    for (int i = 0; i <= N; i++) resp_destroy(&r[i]);
+}
+
 /* h2o_request_free keeps the handle for the thread's next h2o_request_new: the new request
  * must start clean, with none of the freed one's body, callbacks or userdata. */
 static void test_new_request_starts_clean(void) {
@@ -1527,6 +1614,7 @@ static const test_t TESTS[] = {
     T(test_submit_from_callback),
     T(test_submit_racing_close),
     T(test_submit_id_out),
+    T(test_submit_copy),
     T(test_new_request_starts_clean),
     T(test_multiplex_100),
     T(test_null_callbacks_members),

@@ -192,4 +192,31 @@ impl Request {
     pub fn url(&self) -> &Url {
         &self.url
     }
+
+    /// A copy to send again, sharing this one's strings and body; `None` for a streamed
+    /// body, which only one request can take.
+    ///
+    /// ```
+    /// use h2o_core::client::Request;
+    /// let template = Request::post("http://127.0.0.1:8080/state").unwrap().body("ping");
+    /// let copy = template.try_clone().expect("a full body can be shared");
+    /// assert_eq!(copy.head().headers.get("content-length"), Some(&b"4"[..]));
+    /// let (streamed, _sender) = Request::post("http://127.0.0.1:8080/up").unwrap().body_stream();
+    /// assert!(streamed.try_clone().is_none());
+    /// ```
+    pub fn try_clone(&self) -> Option<Request> {
+        let body = match &self.body {
+            Body::Empty => Body::Empty,
+            Body::Full(b) => Body::Full(b.clone()),
+            Body::Stream(_) => return None,
+        };
+        Some(Request {
+            url: self.url.clone(),
+            head: self.head.clone(),
+            body,
+            lane: self.lane,
+            timeouts: self.timeouts,
+            priority_set: self.priority_set,
+        })
+    }
 }
