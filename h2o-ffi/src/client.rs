@@ -8,9 +8,8 @@
 //! flag (the sink, or `close` for requests the core has not finished) delivers it.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_void, CString};
-use std::hash::BuildHasherDefault;
 use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -23,6 +22,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::config::h2o_config_t;
 use crate::panic::{check_null, ffi_boundary};
+use crate::registry::Registry;
 use crate::request::{h2o_header_t, h2o_request_t};
 use crate::result::{fail, h2o_result};
 
@@ -288,8 +288,8 @@ struct Queued {
 pub(crate) struct Shared {
     core: RwLock<Option<Client>>,
     closed: AtomicBool,
-    /// In-flight requests by id (ids are sequential: a multiplicative hash, not SipHash).
-    registry: Mutex<HashMap<u64, Arc<ReqState>, BuildHasherDefault<h2o_core::proto::IdHasher>>>,
+    /// In-flight requests by id, for cancel and resume.
+    registry: Mutex<Registry<Arc<ReqState>>>,
     /// States of ended requests, for the next submissions: allocated on the submitting
     /// thread and freed on the runtime thread, each would cost glibc's cross-thread path.
     spare_states: Mutex<Vec<Arc<ReqState>>>,
@@ -297,7 +297,8 @@ pub(crate) struct Shared {
     queue: Mutex<QueueState>,
     queue_cv: Condvar,
     /// Events `h2o_client_poll` moved out of `queue` and is turning into C events: the
-    /// runtime thread can push meanwhile. Locked after `queue`, empty between polls.
+    /// runtime thread can push meanwhile. Locked after `queue` and `SPARE_EVENTS`; empty
+    /// between polls.
     polled: Mutex<VecDeque<Queued>>,
 }
 
@@ -421,7 +422,7 @@ impl Shared {
         Arc::new(Shared {
             core: RwLock::new(core),
             closed: AtomicBool::new(false),
-            registry: Mutex::new(HashMap::default()),
+            registry: Mutex::new(Registry::new()),
             spare_states: Mutex::new(Vec::new()),
             gate: Gate::new(),
             queue: Mutex::new(QueueState {
@@ -654,7 +655,7 @@ impl FfiSink {
                     if req.completed.swap(true, Ordering::AcqRel) {
                         return;
                     }
-                    shared.registry.lock().remove(&req.id);
+                    shared.registry.lock().remove(req.id);
                     if let Some(f) = cbs.on_complete {
                         let (r, p) = match &detail {
                             Some(d) => (d.c.result, &d.c as *const h2o_error_t),
@@ -674,7 +675,7 @@ impl FfiSink {
             if self.req.completed.swap(true, Ordering::AcqRel) {
                 return Consumed::Now;
             }
-            self.shared.registry.lock().remove(&self.req.id);
+            self.shared.registry.lock().remove(self.req.id);
         }
         let later = matches!(ev, ResponseEvent::Data(_));
         self.shared.push(Queued {
@@ -898,7 +899,7 @@ fn submit(
     let state = submitted.expect("submit_with makes the sink");
     state.sync_phase.store(false, Ordering::Release);
     if let Some(e) = state.take_sync_error() {
-        shared.registry.lock().remove(&state.id);
+        shared.registry.lock().remove(state.id);
         clear_id(out_id);
         let r = match h2o_result::from_kind(e.kind()) {
             // Lost a race with h2o_client_close: report it as such.
@@ -919,7 +920,7 @@ fn lookup(client: *const h2o_client_t, id: u64) -> Result<Arc<ReqState>, h2o_res
     if shared.closed.load(Ordering::Acquire) {
         return Err(fail(h2o_result::UseAfterClose, "the client is closed"));
     }
-    shared.registry.lock().get(&id).cloned().ok_or_else(|| {
+    shared.registry.lock().get(id).cloned().ok_or_else(|| {
         fail(
             h2o_result::UnknownRequest,
             &format!("no request {id} in flight"),
@@ -982,7 +983,7 @@ fn close(shared: &Arc<Shared>) {
         }
     }
     shared.gate.close(own == 0);
-    let left: Vec<Arc<ReqState>> = shared.registry.lock().drain().map(|(_, s)| s).collect();
+    let left = shared.registry.lock().drain();
     for st in left {
         if st.completed.swap(true, Ordering::AcqRel) {
             continue;
@@ -1213,23 +1214,28 @@ pub extern "C" fn h2o_client_poll(
         if n == 0 {
             return h2o_result::Ok;
         }
-        // Take the events out and build the C events with `queue` unlocked: the runtime
-        // thread pushes into it meanwhile instead of waiting for us.
-        let mut polled = shared.polled.lock();
-        if n == s.events.len() {
-            std::mem::swap(&mut s.events, &mut *polled);
-        } else {
-            polled.extend(s.events.drain(..n));
-        }
-        s.unsignal_fd();
-        drop(s);
         let mut spare = SPARE_EVENTS.lock();
-        for (i, q) in polled.drain(..).enumerate() {
-            // SAFETY: i < n <= max, within the caller's array.
-            to_c_event(&mut spare, q, unsafe { events.add(i) });
+        if n < s.events.len() {
+            // More waiting than asked for: take the oldest n in place.
+            for i in 0..n {
+                let q = s.events.pop_front().expect("n < len");
+                // SAFETY: i < n <= max, within the caller's array.
+                to_c_event(&mut spare, q, unsafe { events.add(i) });
+            }
+            drop(s);
+        } else {
+            // All of them (the usual case): swap the queue out and build the C events
+            // with it unlocked, so the runtime thread's next push does not wait for us.
+            let mut polled = shared.polled.lock();
+            std::mem::swap(&mut s.events, &mut *polled);
+            s.unsignal_fd();
+            drop(s);
+            for (i, q) in polled.drain(..).enumerate() {
+                // SAFETY: i < n <= max, within the caller's array.
+                to_c_event(&mut spare, q, unsafe { events.add(i) });
+            }
         }
         drop(spare);
-        drop(polled);
         // SAFETY: non-NULL, writable (caller contract).
         unsafe { *out_n = n };
         h2o_result::Ok

@@ -9,6 +9,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod panic;
+mod registry;
 
 pub mod client;
 pub mod config;
