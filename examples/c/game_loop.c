@@ -2,7 +2,9 @@
  *   ./game_loop http://127.0.0.1:PORT [FRAMES=120]
  * Each frame: drain events without blocking (timeout 0), "simulate", sleep to the next
  * tick. Requests are started from the main thread and all results arrive on it; no
- * callback ever runs on another thread. Reports the worst per-frame poll cost. */
+ * callback ever runs on another thread. Every 10th frame also asks a state endpoint, with
+ * copies of one prepared request (h2o_client_submit_copy). Reports the worst per-frame poll
+ * cost. */
 #define _GNU_SOURCE
 #include <h2o.h>
 
@@ -44,11 +46,20 @@ int main(int argc, char **argv) {
         if (h2o_client_submit(client, req, NULL) != H2O_RESULT_OK) return 1;
         h2o_request_free(req);
     }
+    /* The state endpoint: one request built once, submitted as copies. */
+    asset_t state = {"/hello", 0, 0, 0};
+    int state_sent = 0, state_answered = 0;
+    char state_url[512];
+    snprintf(state_url, sizeof state_url, "%s%s", argv[1], state.name);
+    h2o_request_t *state_req = NULL;
+    if (h2o_request_new("GET", state_url, &state_req) != H2O_RESULT_OK) return 1;
     const double tick = 1.0 / 60;
     double next = now_s(), worst_poll = 0;
     int finished = 0, frame;
     for (frame = 0; frame < frames && finished < n_assets; frame++) {
         double p0 = now_s();
+        if (frame % 10 == 0 && h2o_client_submit_copy(client, state_req, &state, NULL) == H2O_RESULT_OK)
+            state_sent++;
         h2o_event_t events[32];
         size_t n = 0;
         do { /* drain what is waiting, never block */
@@ -59,6 +70,10 @@ int main(int argc, char **argv) {
                 case H2O_EVENT_KIND_HEAD: a->status = events[i].status; break;
                 case H2O_EVENT_KIND_DATA: a->bytes += events[i].data_len; break;
                 case H2O_EVENT_KIND_COMPLETE:
+                    if (a == &state) {
+                        state_answered += events[i].result == H2O_RESULT_OK && a->status == 200;
+                        break;
+                    }
                     a->done = 1;
                     finished++;
                     printf("frame %3d: %-15s status %d, %zu bytes, %s\n", frame, a->name, a->status,
@@ -79,8 +94,9 @@ int main(int argc, char **argv) {
             nanosleep(&ts, NULL);
         }
     }
-    h2o_client_free(client);
-    printf("%d/%d assets in %d frames; worst frame drain %.1f us\n", finished, n_assets, frame,
-           worst_poll * 1e6);
-    return finished == n_assets ? 0 : 1;
+    h2o_client_free(client); /* state requests still in flight are cancelled */
+    h2o_request_free(state_req);
+    printf("%d/%d assets in %d frames; state asked %d times, answered %d; worst frame drain %.1f us\n",
+           finished, n_assets, frame, state_sent, state_answered, worst_poll * 1e6);
+    return finished == n_assets && state_answered > 0 ? 0 : 1;
 }
