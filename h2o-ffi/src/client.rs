@@ -845,10 +845,10 @@ fn clear_id(out_id: *mut u64) {
     }
 }
 
-/// Submits the request `take` yields (called once the client is known to be open; `None`
-/// is a template that cannot be copied) for a
-/// C caller: registers its state, writes `*out_id` before the request can run, and turns
-/// a synchronous failure into the result to return.
+/// Submits the request `take` yields for a C caller: registers its state, writes
+/// `*out_id` before the request can run, and turns a synchronous failure into the result
+/// to return. `take` runs once the client is known to be open; `None` from it is a
+/// template that cannot be copied.
 fn submit(
     shared: &Arc<Shared>,
     take: impl FnOnce() -> Option<Request>,

@@ -39,12 +39,16 @@ impl<T> Registry<T> {
             self.grow();
         }
         self.len += 1;
+        self.place(id, value);
+    }
+
+    /// Puts `id` in its slot, or beside the table when an older id holds the slot.
+    fn place(&mut self, id: u64, value: T) {
         let i = self.slot(id);
-        match &self.slots[i] {
-            None => self.slots[i] = Some((id, value)),
-            Some(_) => {
-                self.collided.insert(id, value);
-            }
+        if self.slots[i].is_none() {
+            self.slots[i] = Some((id, value));
+        } else {
+            self.collided.insert(id, value);
         }
     }
 
@@ -90,17 +94,8 @@ impl<T> Registry<T> {
         let n = (self.slots.len() * 2).max(FIRST_SLOTS);
         let old = std::mem::replace(&mut self.slots, (0..n).map(|_| None).collect());
         let collided = std::mem::take(&mut self.collided);
-        self.len = 0;
-        let entries = old.into_iter().flatten().chain(collided);
-        for (id, v) in entries {
-            self.len += 1;
-            let i = self.slot(id);
-            match &self.slots[i] {
-                None => self.slots[i] = Some((id, v)),
-                Some(_) => {
-                    self.collided.insert(id, v);
-                }
-            }
+        for (id, v) in old.into_iter().flatten().chain(collided) {
+            self.place(id, v);
         }
     }
 
