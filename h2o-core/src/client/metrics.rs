@@ -77,12 +77,20 @@ impl Default for Histogram {
 
 impl Histogram {
     pub fn record(&self, d: Duration) {
-        let us = (d.as_micros() as u64).min(MAX_US);
+        // u64 arithmetic (as_micros is u128): this runs for every request.
+        let us = d
+            .as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(d.subsec_micros() as u64)
+            .min(MAX_US);
         self.buckets[bucket_index(us)].fetch_add(1, Ordering::Relaxed);
         let p = PROM_BOUNDS_US.partition_point(|&b| b < us);
         self.prom[p].fetch_add(1, Ordering::Relaxed);
         self.sum_us.fetch_add(us, Ordering::Relaxed);
-        self.max_us.fetch_max(us, Ordering::Relaxed);
+        // A read first: a new maximum is rare, and fetch_max always writes the line.
+        if us > self.max_us.load(Ordering::Relaxed) {
+            self.max_us.fetch_max(us, Ordering::Relaxed);
+        }
     }
 
     fn snapshot(&self) -> LatencyHistogram {

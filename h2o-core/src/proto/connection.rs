@@ -244,6 +244,9 @@ pub struct Connection {
     stats_now: Instant,
     /// The zero of the compact per-stream times (`Stream::opened_ms`, `stalled_since`).
     epoch: Instant,
+    /// `now` in milliseconds since `epoch`, and the `now` it was computed for: the streams
+    /// opened in one batch share one computation.
+    now_ms: (Instant, u32),
     /// The `conn` field of this connection's tracing events.
     trace_id: u64,
 }
@@ -300,6 +303,7 @@ impl Connection {
             metrics: ConnMetrics::default(),
             stats_now: now,
             epoch: now,
+            now_ms: (now, 0),
             trace_id: 0,
             cfg,
         };
@@ -1427,6 +1431,17 @@ impl Connection {
         }
     }
 
+    /// `now` in whole milliseconds since `epoch` (saturating at u32::MAX).
+    fn now_ms(&mut self) -> u32 {
+        let now = self.now.max(self.stats_now);
+        if self.now_ms.0 != now {
+            let d = now.saturating_duration_since(self.epoch);
+            let ms = d.as_secs().saturating_mul(1000) + d.subsec_millis() as u64;
+            self.now_ms = (now, ms.min(u32::MAX as u64) as u32);
+        }
+        self.now_ms.1
+    }
+
     fn open_stream(&mut self, p: Pending) {
         let head = &p.head;
         let connect = head.method == Method::CONNECT && head.protocol.is_none();
@@ -1515,6 +1530,7 @@ impl Connection {
             exclusive: p.head.priority.exclusive,
             weight: (p.head.priority.weight.clamp(1, 256) - 1) as u8,
         });
+        let opened_ms = self.now_ms();
         let start = self.write_buf.len();
         frame::encode_header_block(
             sid,
@@ -1549,10 +1565,7 @@ impl Connection {
             content_length: None,
             received: 0,
             headers_end: self.out_total + self.write_buf.len() as u64,
-            opened_ms: (self.now.max(self.stats_now))
-                .saturating_duration_since(self.epoch)
-                .as_millis()
-                .min(u32::MAX as u128) as u32,
+            opened_ms,
             stalled_since: None,
         };
         stream.in_sched = !end_on_headers && (stream.send_buffered > 0 || stream.end_queued);

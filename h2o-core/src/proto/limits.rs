@@ -93,12 +93,12 @@ impl FloodGuard {
 
     /// Whether our own reset budget is spent in the window that contains `now`.
     pub fn local_resets_exhausted(&self, now: Instant, limits: &FloodLimits) -> bool {
-        match self.window_start {
-            Some(start) if now.saturating_duration_since(start) < Duration::from_secs(1) => {
-                self.counts[Cost::LocalReset as usize] >= limits.local_resets_per_sec
-            }
-            _ => false,
-        }
+        // The count first: this runs for every stream opened, and the budget is almost
+        // never spent.
+        self.counts[Cost::LocalReset as usize] >= limits.local_resets_per_sec
+            && self
+                .window_start
+                .is_some_and(|start| now.saturating_duration_since(start) < Duration::from_secs(1))
     }
 
     /// When the current window ends (new streams held back by the reset budget resume).

@@ -130,6 +130,7 @@ async fn drive<IO: AsyncRead + AsyncWrite + Unpin>(
         settings_deadline: Some(now + cfg.settings_timeout),
         last_heard: now,
         batch_now: None,
+        batch_silent: false,
         deadlines: BinaryHeap::new(),
         timed_out: HashMap::default(),
         sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -197,6 +198,8 @@ struct Driver<IO> {
     last_heard: Instant,
     /// The clock read of the current batch of commands (`batch_now`).
     batch_now: Option<Instant>,
+    /// At `batch_now`, the server had been silent for `check_after_idle`.
+    batch_silent: bool,
     /// Request deadlines, earliest first.
     deadlines: BinaryHeap<Reverse<(Instant, RequestId, Deadline)>>,
     /// Requests cancelled by a deadline: their `Cancelled` becomes this error.
@@ -314,6 +317,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         self.batch_now = Some(now);
         let ms = now.saturating_duration_since(self.shared.epoch).as_millis() as u64;
         self.shared.last_used_ms.store(ms, Ordering::Relaxed);
+        // Nothing is read during a batch of commands, so `last_heard` holds for all of it.
+        self.batch_silent = self
+            .cfg
+            .pool
+            .check_after_idle
+            .is_some_and(|after| now.saturating_duration_since(self.last_heard) >= after);
         now
     }
 
@@ -330,13 +339,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             };
         }
         let now = self.batch_now();
-        if let Some(after) = self.cfg.pool.check_after_idle {
-            if !self.parked.is_empty() || now.saturating_duration_since(self.last_heard) >= after {
-                // Silent for a while: make sure the server is there before using it.
-                self.conn.send_ping(now);
-                self.parked.push(sub);
-                return;
-            }
+        if self.cfg.pool.check_after_idle.is_some()
+            && (!self.parked.is_empty() || self.batch_silent)
+        {
+            // Silent for a while: make sure the server is there before using it.
+            self.conn.send_ping(now);
+            self.parked.push(sub);
+            return;
         }
         self.submit_now(sub, now);
     }
