@@ -459,11 +459,31 @@ impl Shared {
     }
 }
 
-/// Owns what a C view of headers / errors points into.
-fn c_headers(h: &Headers) -> Vec<h2o_header_t> {
-    let mut out = Vec::new();
-    c_headers_into(h, &mut out);
-    out
+/// Calls `f` with a C view of `h`: on the stack for the usual few headers (this runs for
+/// every response in callback mode), in a Vec beyond that.
+fn with_c_headers<R>(h: &Headers, f: impl FnOnce(&[h2o_header_t]) -> R) -> R {
+    const ON_STACK: usize = 32;
+    let entries = h.entries();
+    if entries.len() > ON_STACK {
+        let mut out = Vec::new();
+        c_headers_into(h, &mut out);
+        return f(&out);
+    }
+    let mut buf = [h2o_header_t {
+        name: std::ptr::null(),
+        name_len: 0,
+        value: std::ptr::null(),
+        value_len: 0,
+    }; ON_STACK];
+    for (slot, (n, v)) in buf.iter_mut().zip(entries) {
+        *slot = h2o_header_t {
+            name: n.as_ptr(),
+            name_len: n.len(),
+            value: v.as_ptr(),
+            value_len: v.len(),
+        };
+    }
+    f(&buf[..entries.len()])
 }
 
 /// Fills `out` (cleared first) with name/value views of `h`.
@@ -601,18 +621,21 @@ impl FfiSink {
         match ev {
             ResponseEvent::Informational { status, headers } => {
                 if let Some(f) = cbs.on_informational {
-                    let hs = c_headers(&headers);
-                    // SAFETY: a C function pointer supplied by the caller for this purpose;
-                    // the array and the bytes it points to live until after the call.
-                    shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) });
+                    with_c_headers(&headers, |hs| {
+                        // SAFETY: a C function pointer supplied by the caller for this
+                        // purpose; the array and the bytes it points to live until after
+                        // the call.
+                        shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) })
+                    });
                 }
                 Consumed::Now
             }
             ResponseEvent::Head { status, headers } => {
                 if let Some(f) = cbs.on_head {
-                    let hs = c_headers(&headers);
-                    // SAFETY: as for on_informational.
-                    shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) });
+                    with_c_headers(&headers, |hs| {
+                        // SAFETY: as for on_informational.
+                        shared.through_gate(|| unsafe { f(ud, status, hs.as_ptr(), hs.len()) })
+                    });
                 }
                 Consumed::Now
             }
@@ -637,9 +660,10 @@ impl FfiSink {
             }
             ResponseEvent::Trailers(headers) => {
                 if let Some(f) = cbs.on_trailers {
-                    let hs = c_headers(&headers);
-                    // SAFETY: as for on_informational.
-                    shared.through_gate(|| unsafe { f(ud, hs.as_ptr(), hs.len()) });
+                    with_c_headers(&headers, |hs| {
+                        // SAFETY: as for on_informational.
+                        shared.through_gate(|| unsafe { f(ud, hs.as_ptr(), hs.len()) })
+                    });
                 }
                 Consumed::Now
             }
