@@ -66,6 +66,10 @@ typedef struct {
     h2o_client_t *free_client_in_data;
     atomic_int *after_close; /* set: a callback ran after close returned */
     atomic_int *violations;
+    int x_h; /* on_head: x-h-0, x-h-1, ... in order (the test server's /headers/N) */
+    size_t x_h_bytes; /* their name + value lengths */
+    int x_h_bad; /* one out of order or with a value not all 'a' */
+    int content_length, date; /* content-length and date headers seen */
 } resp_t;
 
 static void resp_init(resp_t *r) {
@@ -87,12 +91,22 @@ static void check_after_close(resp_t *r) {
 
 static void on_head(void *ud, uint16_t status, const h2o_header_t *h, size_t n) {
     resp_t *r = ud;
-    (void)h;
-    (void)n;
     check_after_close(r);
     pthread_mutex_lock(&r->mu);
     r->status = status;
     r->heads++;
+    for (size_t i = 0; i < n; i++) {
+        char want[32];
+        int wn = snprintf(want, sizeof want, "x-h-%d", r->x_h);
+        if (h[i].name_len == 14 && memcmp(h[i].name, "content-length", 14) == 0) r->content_length = 1;
+        if (h[i].name_len == 4 && memcmp(h[i].name, "date", 4) == 0) r->date = 1;
+        if (h[i].name_len < 4 || memcmp(h[i].name, "x-h-", 4) != 0) continue;
+        int ok = h[i].name_len == (size_t)wn && memcmp(h[i].name, want, (size_t)wn) == 0;
+        for (size_t k = 0; k < h[i].value_len; k++) ok = ok && h[i].value[k] == 'a';
+        r->x_h_bad += !ok;
+        r->x_h++;
+        r->x_h_bytes += h[i].name_len + h[i].value_len;
+    }
     pthread_mutex_unlock(&r->mu);
     if (r->free_client_in_head) {
         h2o_client_t *c = r->free_client_in_head;
@@ -644,6 +658,51 @@ static void test_trailers_and_status(void) {
     h2o_client_free(c);
     resp_destroy(&r);
     resp_destroy(&s);
+}
+
+/* The x-h-* headers the test server's /headers/N sends (its extra_headers): how many, and
+ * their name + value bytes. */
+static void expected_x_h(size_t n, int *count, size_t *bytes) {
+    size_t remaining = n;
+    *count = 0;
+    *bytes = 0;
+    while (remaining > 0) {
+        char name[32];
+        size_t name_len = (size_t)snprintf(name, sizeof name, "x-h-%d", *count);
+        size_t v = remaining > name_len ? remaining - name_len : 0;
+        v = v < 1 ? 1 : v > 1000 ? 1000 : v;
+        remaining = remaining > name_len + v ? remaining - name_len - v : 0;
+        *bytes += name_len + v;
+        (*count)++;
+    }
+}
+
+/* on_head sees every response header (the server's content-length and date, and its
+ * x-h-* in order with exact names and values): a few (the library's on-stack view) and
+ * more than 32 (its heap fallback). */
+static void test_head_headers(void) {
+    static const size_t sizes[] = {100, 40000};
+    h2o_client_t *c = new_client();
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "/headers/%zu", sizes[i]);
+        resp_t r;
+        resp_init(&r);
+        OK(submit_cb(c, "GET", path, &r, NULL));
+        CHECK(resp_wait(&r, 20));
+        int want;
+        size_t want_bytes;
+        expected_x_h(sizes[i], &want, &want_bytes);
+        CHECK_EQ(r.result, H2O_RESULT_OK);
+        CHECK_EQ(r.heads, 1);
+        CHECK_EQ(r.x_h, want);
+        CHECK_EQ(r.x_h_bytes, want_bytes);
+        CHECK_EQ(r.x_h_bad, 0);
+        CHECK(r.content_length && r.date);
+        if (sizes[i] > 1000) CHECK(want > 32);
+        resp_destroy(&r);
+    }
+    h2o_client_free(c);
 }
 
 static void test_post_body(void) {
@@ -1593,6 +1652,7 @@ static const test_t TESTS[] = {
     T(test_bad_headers),
     T(test_get_callbacks),
     T(test_trailers_and_status),
+    T(test_head_headers),
     T(test_post_body),
     T(test_streamed_upload),
     T(test_try_write_would_block),
