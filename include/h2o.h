@@ -520,6 +520,10 @@ typedef struct h2o_metrics_t {
    * Streams open across connections.
    */
   uint64_t open_streams;
+  /**
+   * Mid-read writes of new requests (`early_flush_frames`).
+   */
+  uint64_t early_flushes;
 } h2o_metrics_t;
 
 /**
@@ -1092,6 +1096,24 @@ h2o_result h2o_config_set_write_high_water(struct h2o_config_t *config, size_t v
  * names the setting and the range).
  */
 h2o_result h2o_config_set_read_buffer_size(struct h2o_config_t *config, size_t value);
+
+/**
+ * Early flush: a socket read holding more frames than this writes the requests submitted
+ * while its first frames were handled (e.g. from `on_complete`) once, before the rest is
+ * processed, so the server works on them meanwhile. 0 turns it off. Costs one more write
+ * per large read; pays off on one busy connection to a fast server (`docs/CONFIG.md`).
+ *
+ * Default 0. Range 0..=1048576. JSON/env key `early_flush_frames`.
+ *
+ * ```c
+ * h2o_config_set_early_flush_frames(cfg, 32);
+ * ```
+ *
+ * Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+ * `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+ * names the setting and the range).
+ */
+h2o_result h2o_config_set_early_flush_frames(struct h2o_config_t *config, size_t value);
 
 /**
  * Reset streams whose late frames are dropped silently (bounded memory).

@@ -3,9 +3,9 @@
 
 mod common;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use common::*;
-use h2o_core::frame::{ErrorCode, Settings, PREFACE};
+use h2o_core::frame::{self, Data, ErrorCode, Frame, Settings, StreamId, PREFACE};
 use h2o_core::proto::{Connection, Event, ProtoConfig, StreamState};
 use h2o_core::{Error, ErrorKind, Headers, Origin, Priority, Processed, Scope};
 
@@ -578,4 +578,60 @@ fn host_header_becomes_authority_and_regular_headers_follow() {
         ]),
     }]);
     p.complete(1, id);
+}
+
+#[test]
+fn process_some_stops_after_the_given_frames_and_process_finishes() {
+    // The driver's early flush processes a read in slices: the rest stays buffered,
+    // whole and in order, for the next call.
+    let mut p = Pair::ready(small_cfg(), server_settings());
+    let ids: Vec<_> = (0..3).map(|i| p.submit_get(&format!("/{i}"))).collect();
+    p.read();
+    let mut wire = BytesMut::new();
+    for sid in [1u32, 3, 5] {
+        let block = p.peer.encode_block(&[(":status", "200")]);
+        frame::encode_header_block(StreamId::new(sid), &block, false, None, 16_384, &mut wire);
+        Frame::from(Data::new(
+            StreamId::new(sid),
+            Bytes::from_static(b"hi"),
+            true,
+        ))
+        .encode(&mut wire);
+    }
+    p.conn.read_buffer().extend_from_slice(&wire);
+    let now = p.now;
+    // Six frames: two per response.
+    assert!(p.conn.process_some(now, 2), "stopped at the limit");
+    let first = p.events();
+    assert!(
+        matches!(first.last(), Some(Event::Done { id }) if *id == ids[0]),
+        "{first:?}"
+    );
+    assert!(!first
+        .iter()
+        .any(|e| matches!(e, Event::Head { id, .. } if *id != ids[0])));
+    assert!(p.conn.process_some(now, 3), "three more frames, one left");
+    assert!(
+        !p.conn.process_some(now, 3),
+        "the last frame: the buffer is done"
+    );
+    let rest = p.events();
+    let done: Vec<_> = rest
+        .iter()
+        .filter_map(|e| match e {
+            Event::Done { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![ids[1], ids[2]], "{rest:?}");
+    assert!(!p.conn.process_some(now, 1), "nothing left");
+    // Stopping exactly at the end of the buffer is not "more left".
+    let id = p.submit_get("/3");
+    p.read();
+    let mut wire = BytesMut::new();
+    let block = p.peer.encode_block(&[(":status", "204")]);
+    frame::encode_header_block(StreamId::new(7), &block, true, None, 16_384, &mut wire);
+    p.conn.read_buffer().extend_from_slice(&wire);
+    assert!(!p.conn.process_some(now, 1));
+    assert!(matches!(p.events().last(), Some(Event::Done { id: d }) if *d == id));
 }

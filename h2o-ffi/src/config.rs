@@ -612,6 +612,32 @@ pub extern "C" fn h2o_config_set_read_buffer_size(
     ))
 }
 
+/// Early flush: a socket read holding more frames than this writes the requests submitted
+/// while its first frames were handled (e.g. from `on_complete`) once, before the rest is
+/// processed, so the server works on them meanwhile. 0 turns it off. Costs one more write
+/// per large read; pays off on one busy connection to a fast server (`docs/CONFIG.md`).
+///
+/// Default 0. Range 0..=1048576. JSON/env key `early_flush_frames`.
+///
+/// ```c
+/// h2o_config_set_early_flush_frames(cfg, 32);
+/// ```
+///
+/// Errors (the config is unchanged): `H2O_RESULT_NULL_ARGUMENT` if `config` is NULL;
+/// `H2O_RESULT_INVALID_ARGUMENT` if the value is out of range (`h2o_last_error_message()`
+/// names the setting and the range).
+#[no_mangle]
+pub extern "C" fn h2o_config_set_early_flush_frames(
+    config: *mut h2o_config_t,
+    value: usize,
+) -> h2o_result {
+    ffi_boundary!(set_value(
+        config,
+        "early_flush_frames",
+        SettingValue::Int(value as u64)
+    ))
+}
+
 /// Reset streams whose late frames are dropped silently (bounded memory).
 ///
 /// Default 1024. Range 0..=2^64-1. JSON/env key `max_reset_streams_remembered`.

@@ -71,6 +71,8 @@ pub struct h2o_metrics_t {
     pub connections_created: u64,
     /// Streams open across connections.
     pub open_streams: u64,
+    /// Mid-read writes of new requests (`early_flush_frames`).
+    pub early_flushes: u64,
 }
 
 fn owned_string(s: String, out: *mut *mut c_char) -> h2o_result {
@@ -141,6 +143,7 @@ pub extern "C" fn h2o_client_metrics(
             connections_open: m.stats.connections.len() as u64,
             connections_created: m.stats.connections_created,
             open_streams: m.stats.open_streams(),
+            early_flushes: m.early_flushes,
         };
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { *out = v };

@@ -364,6 +364,7 @@ static void test_config_every_setter(void) {
     OK(h2o_config_set_default_weight(cfg, 32));
     OK(h2o_config_set_max_buffered_per_connection(cfg, 64u << 20));
     OK(h2o_config_set_read_buffer_size(cfg, 4096));
+    OK(h2o_config_set_early_flush_frames(cfg, 32));
     OK(h2o_config_set_rfc7540_priorities(cfg, true));
     OK(h2o_config_set_flood_settings_per_sec(cfg, 100));
     OK(h2o_config_set_flood_pings_per_sec(cfg, 100));
@@ -398,6 +399,7 @@ static void test_config_every_setter(void) {
     SETTER_ERR(h2o_config_set_ping_timeout_ms(cfg, 400ull * 24 * 3600 * 1000), "ping_timeout_ms");
     SETTER_ERR(h2o_config_set_default_urgency(cfg, 8), "default_urgency");
     SETTER_ERR(h2o_config_set_read_buffer_size(cfg, 10), "read_buffer_size");
+    SETTER_ERR(h2o_config_set_early_flush_frames(cfg, (1u << 20) + 1), "early_flush_frames");
     SETTER_ERR(h2o_config_set_default_weight(cfg, 0), "default_weight");
     SETTER_ERR(h2o_config_set_pool_max_connections_per_origin(cfg, 0), "pool_max_connections_per_origin");
     SETTER_ERR(h2o_config_set_pool_breaker_threshold(cfg, 0), "pool_breaker_threshold");

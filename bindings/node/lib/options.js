@@ -32,6 +32,7 @@ const CLIENT = {
   sendBufferSize: ['int', 1, U32],
   writeHighWater: ['int', 1, U32],
   readBufferSize: ['int', 1024, 64 * 1024 * 1024],
+  earlyFlushFrames: ['int', 0, 1 << 20],
   maxResetStreamsRemembered: ['int', 0, U32],
   rfc7540Priorities: ['bool'],
   defaultUrgency: ['int', 0, 7],

@@ -246,6 +246,7 @@ pub struct NativeConfig {
     pub send_buffer_size: Option<u32>,
     pub write_high_water: Option<u32>,
     pub read_buffer_size: Option<u32>,
+    pub early_flush_frames: Option<u32>,
     pub max_reset_streams_remembered: Option<u32>,
     pub rfc7540_priorities: Option<bool>,
     pub default_urgency: Option<u32>,
@@ -331,6 +332,7 @@ fn to_config(o: &NativeConfig) -> napi::Result<Config> {
         send_buffer_size,
         write_high_water,
         read_buffer_size,
+        early_flush_frames,
         max_reset_streams_remembered,
         rfc7540_priorities
     );

@@ -31,6 +31,7 @@ test('pool, TLS and flood options are accepted and validated', async () => {
     floodPingsPerSec: 100,
     floodLocalResetsPerSec: 1000,
     readBufferSize: 2048,
+    earlyFlushFrames: 16,
   });
   try {
     const res = await client.request(`${server.url}/hello`);

@@ -656,6 +656,7 @@ const SETTINGS: &[&str] = &[
     "send_buffer_size",
     "write_high_water",
     "read_buffer_size",
+    "early_flush_frames",
     "max_reset_streams_remembered",
     "rfc7540_priorities",
     "default_urgency",
@@ -735,6 +736,7 @@ fn build_config(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<
                 "send_buffer_size" => p.send_buffer_size = setting(k, &v, INT)?,
                 "write_high_water" => p.write_high_water = setting(k, &v, INT)?,
                 "read_buffer_size" => p.read_buffer_size = setting(k, &v, INT)?,
+                "early_flush_frames" => p.early_flush_frames = setting(k, &v, INT)?,
                 "max_reset_streams_remembered" => {
                     p.max_reset_streams_remembered = setting(k, &v, INT)?
                 }
@@ -838,6 +840,7 @@ fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("send_buffer_size", p.send_buffer_size)?;
     d.set_item("write_high_water", p.write_high_water)?;
     d.set_item("read_buffer_size", p.read_buffer_size)?;
+    d.set_item("early_flush_frames", p.early_flush_frames)?;
     d.set_item(
         "max_reset_streams_remembered",
         p.max_reset_streams_remembered,

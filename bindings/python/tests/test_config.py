@@ -38,6 +38,7 @@ def test_all_settings_accepted(testserver: str) -> None:
         adaptive_window=False,
         rfc7540_priorities=True,
         read_buffer_size=2048,
+        early_flush_frames=16,
     ) as c:
         assert c.get(testserver + "/bytes/100000").content[:3] == b"\x00\x01\x02"
 

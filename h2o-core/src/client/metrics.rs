@@ -139,6 +139,7 @@ pub(crate) struct Recorder {
     pub stalled_ns: AtomicU64,
     pub read_buffer_reused: AtomicU64,
     pub read_buffer_allocated: AtomicU64,
+    pub early_flushes: AtomicU64,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -344,6 +345,8 @@ pub struct Metrics {
     pub hpack: HpackCounts,
     /// Read-buffer reuse.
     pub read_buffer: BufferReuse,
+    /// Mid-read writes of new requests (`early_flush_frames`).
+    pub early_flushes: u64,
 }
 
 fn per_second(n: u64, uptime: Duration) -> f64 {
@@ -387,6 +390,7 @@ impl Metrics {
                 hits: g(&r.read_buffer_reused),
                 misses: g(&r.read_buffer_allocated),
             },
+            early_flushes: g(&r.early_flushes),
         }
     }
 
@@ -485,6 +489,7 @@ impl Metrics {
         w.field_u64("hits", self.read_buffer.hits)
             .field_u64("misses", self.read_buffer.misses);
         w.end_object();
+        w.field_u64("early_flushes", self.early_flushes);
         w.key("pool").begin_object();
         w.field_u64("connections_open", s.connections.len() as u64)
             .field_u64("connections_created", s.connections_created)
@@ -681,6 +686,18 @@ impl Metrics {
             "h2o_read_buffer_refills_total",
             "result=\"miss\"",
             self.read_buffer.misses as f64,
+        );
+        family(
+            &mut o,
+            "h2o_early_flushes_total",
+            "counter",
+            "Mid-read writes of new requests (early_flush_frames).",
+        );
+        one(
+            &mut o,
+            "h2o_early_flushes_total",
+            "",
+            self.early_flushes as f64,
         );
         let gauges: [(&str, &str, f64); 5] = [
             (

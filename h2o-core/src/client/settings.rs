@@ -621,6 +621,8 @@ pub static SETTINGS: &[Setting] = &[
         "DATA bytes put in the write buffer per flush."),
     int!("read_buffer_size", 1024, 64u64 << 20, |c| c.proto.read_buffer_size,
         "Room made in the read buffer before each socket read (the most one read takes in)."),
+    int!("early_flush_frames", 0, 1u64 << 20, |c| c.proto.early_flush_frames,
+        "A read with more frames than this writes the requests submitted meanwhile once, mid-read (0: off)."),
     int!("max_reset_streams_remembered", 0, USIZE, |c| c.proto.max_reset_streams_remembered,
         "Reset streams whose late frames are dropped silently (bounded memory)."),
     boolean!("rfc7540_priorities", |c| c.proto.rfc7540_priorities,

@@ -579,8 +579,19 @@ impl Connection {
 
     /// Processes every whole frame in the read buffer.
     pub fn process(&mut self, now: Instant) {
+        self.process_some(now, usize::MAX);
+    }
+
+    /// Processes up to `max_frames` whole frames: true if it stopped at that limit with
+    /// bytes left in the read buffer (for the next call).
+    pub fn process_some(&mut self, now: Instant, max_frames: usize) -> bool {
         self.now = now;
+        let mut left = max_frames;
         while self.state != State::Closed {
+            if left == 0 {
+                return !self.read_buf.is_empty();
+            }
+            left -= 1;
             // The frame type, in case the decoder rejects (and drops) the frame.
             let kind = self.read_buf.get(3).copied();
             let raw = self
@@ -618,6 +629,7 @@ impl Connection {
                 },
             }
         }
+        false
     }
 
     /// Bytes ready to be written (DATA is scheduled into the buffer on each call).
