@@ -168,6 +168,8 @@ measure() {
     [ -n "$up" ] && dopt=(-d "@$up")
     case $client in
     h2o) cmd=("$rel/h2o" bench -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
+    h2o-ef) # the same with the opt-in early flush (setting early_flush_frames)
+        cmd=(env H2O_EARLY_FLUSH_FRAMES=32 "$rel/h2o" bench -n "$n" -m "$m" -c "$c" "${tlsopt[@]}" "${dopt[@]}" "$url") ;;
     h2load)
         rm -f "$work/h2load.log"
         cmd=(h2load -n "$n" -m "$m" -c "$c" ${up:+-d "$up"} "$url") ;;
@@ -281,9 +283,9 @@ if has_part load; then
     # workload: name path M C N body_bytes upload clients
     workloads=(
         "13B_1x1 /13b 1 1 $SEQ_N 13 - h2o,h2load,hyper"
-        "13B_1x100 /13b 100 1 $SMALL_N 13 - h2o,h2load,hyper"
-        "13B_4x100 /13b 100 4 $SMALL_N 13 - h2o,h2load,hyper"
-        "13B_1x1000 /13b 1000 1 $SMALL_N 13 - h2o,h2load,hyper"
+        "13B_1x100 /13b 100 1 $SMALL_N 13 - h2o,h2o-ef,h2load,hyper"
+        "13B_4x100 /13b 100 4 $SMALL_N 13 - h2o,h2o-ef,h2load,hyper"
+        "13B_1x1000 /13b 1000 1 $SMALL_N 13 - h2o,h2o-ef,h2load,hyper"
         "1MiB_1x10 /1m 10 1 $BIG_N 1048576 - h2o,h2load,hyper"
         "1MiB_upload_1x10 /13b 10 1 $UP_N 1048576 $work/up-1m h2o,h2load,hyper"
         "100MiB_1x1 /100m 1 1 $HUGE_N 104857600 - h2o,h2load,hyper"
@@ -318,8 +320,8 @@ if has_part tls; then
         base_url "$s" tls
         url=$base/13b
         warm "$url" "$((TLS_N / 10))" 100
-        run_workload "$raw" 13B_1x100 "$s" "$url" "$TLS_N" 100 1 13 13 "" h2o h2load
-        run_workload "$raw" 13B_4x100 "$s" "$url" "$TLS_N" 100 4 13 13 "" h2o h2load
+        run_workload "$raw" 13B_1x100 "$s" "$url" "$TLS_N" 100 1 13 13 "" h2o h2o-ef h2load
+        run_workload "$raw" 13B_4x100 "$s" "$url" "$TLS_N" 100 4 13 13 "" h2o h2o-ef h2load
         # Time to the first response byte on a fresh connection (TCP connect, TLS 1.3
         # handshake, one GET), HS_N connections one after another per client and round:
         # h2o bench -n 1 (its latency of the one request includes the connection), h2load's

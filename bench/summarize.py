@@ -68,7 +68,7 @@ def read_runs(name):
     return note, runs, (order, rows)
 
 
-CLIENT_ORDER = ["h2o", "c-callback", "c-poll", "py-h2o", "h2o-native", "h2load", "hyper", "libcurl", "httpx",
+CLIENT_ORDER = ["h2o", "h2o-ef", "c-callback", "c-poll", "py-h2o", "h2o-native", "h2load", "hyper", "libcurl", "httpx",
                 "node:http2", "undici", "pingpong"]
 
 
@@ -172,6 +172,9 @@ if note is not None:
     out.append(METHOD % (max([int(r["round"]) for r in rows] or [0])) + " " + load_note(rows))
     out.append("Uploads: POST of 1 MiB (nghttpd: to `/13b`, answered with the file; the h2o server: "
                "`/upload`, mruby reads the body).")
+    out.append("`h2o-ef`: `h2o bench` with the opt-in early flush (`H2O_EARLY_FLUSH_FRAMES=32`: a read "
+               "holding more than 32 frames writes the requests its first responses started before "
+               "processing the rest). The goals are checked on `h2o` (the defaults).")
     out.append("")
     out.extend(client_table(runs, order, ["h2load", "hyper"]))
     out.append("")
