@@ -476,25 +476,25 @@ fn with_c_headers<R>(h: &Headers, f: impl FnOnce(&[h2o_header_t]) -> R) -> R {
         value_len: 0,
     }; ON_STACK];
     for (slot, (n, v)) in buf.iter_mut().zip(entries) {
-        *slot = h2o_header_t {
-            name: n.as_ptr(),
-            name_len: n.len(),
-            value: v.as_ptr(),
-            value_len: v.len(),
-        };
+        *slot = header_view(n, v);
     }
     f(&buf[..entries.len()])
+}
+
+/// A name/value view of one header (points into the header's bytes).
+fn header_view(name: &[u8], value: &[u8]) -> h2o_header_t {
+    h2o_header_t {
+        name: name.as_ptr(),
+        name_len: name.len(),
+        value: value.as_ptr(),
+        value_len: value.len(),
+    }
 }
 
 /// Fills `out` (cleared first) with name/value views of `h`.
 fn c_headers_into(h: &Headers, out: &mut Vec<h2o_header_t>) {
     out.clear();
-    out.extend(h.entries().iter().map(|(n, v)| h2o_header_t {
-        name: n.as_ptr(),
-        name_len: n.len(),
-        value: v.as_ptr(),
-        value_len: v.len(),
-    }));
+    out.extend(h.entries().iter().map(|(n, v)| header_view(n, v)));
 }
 
 struct ErrorDetail {
