@@ -315,6 +315,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
         let now = Instant::now();
         self.batch_now = Some(now);
+        // The streams this batch opens are stamped with it (not with the last timer pass,
+        // which may predate the submissions).
+        self.conn.set_now(now);
         let ms = now.saturating_duration_since(self.shared.epoch).as_millis() as u64;
         self.shared.last_used_ms.store(ms, Ordering::Relaxed);
         // Nothing is read during a batch of commands, so `last_heard` holds for all of it.
