@@ -80,3 +80,99 @@ pub fn assert_no_leaks(client: &Client) {
 pub fn get(client: &Client, url: &str) -> h2o_core::Result<Fetched> {
     fetch(client, Request::get(url)?)
 }
+
+/// What [`closed_loop`] saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoopCounts {
+    /// Requests that ended with status 200 and a body of the expected length.
+    pub ok: u64,
+    /// Requests that ended with an error.
+    pub errors: u64,
+    /// Requests that ended, however.
+    pub ended: u64,
+}
+
+/// Keeps `in_flight` GETs of `url` going through the event-sink API, each new one submitted
+/// from a completion callback (on the runtime thread, as the C callbacks and `h2o bench`
+/// do), until `total` have ended. Panics if none ends for 60 s.
+pub fn closed_loop(
+    client: &Client,
+    url: &str,
+    total: u64,
+    in_flight: u64,
+    body_len: usize,
+) -> LoopCounts {
+    use h2o_core::client::{Consumed, ResponseEvent};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+
+    struct Run {
+        client: Client,
+        url: String,
+        body_len: usize,
+        remaining: AtomicU64,
+        ended: Mutex<LoopCounts>,
+        cv: Condvar,
+    }
+    fn launch(run: Arc<Run>) {
+        let claimed = run
+            .remaining
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| r.checked_sub(1));
+        if claimed.is_err() {
+            return;
+        }
+        let (mut status, mut len) = (0u16, 0usize);
+        let me = run.clone();
+        run.client
+            .submit(Request::get(&run.url).unwrap(), move |ev: ResponseEvent| {
+                match ev {
+                    ResponseEvent::Head { status: s, .. } => status = s,
+                    ResponseEvent::Data(d) => len += d.len(),
+                    ResponseEvent::Done | ResponseEvent::Error(_) => {
+                        {
+                            let mut c = me.ended.lock().unwrap();
+                            c.ended += 1;
+                            if matches!(ev, ResponseEvent::Error(_)) {
+                                c.errors += 1;
+                            } else if status == 200 && len == me.body_len {
+                                c.ok += 1;
+                            }
+                        }
+                        me.cv.notify_all();
+                        launch(me.clone());
+                    }
+                    _ => {}
+                }
+                Consumed::Now
+            });
+    }
+    let run = Arc::new(Run {
+        client: client.clone(),
+        url: url.to_owned(),
+        body_len,
+        remaining: AtomicU64::new(total),
+        ended: Mutex::new(LoopCounts::default()),
+        cv: Condvar::new(),
+    });
+    for _ in 0..in_flight {
+        launch(run.clone());
+    }
+    let mut c = run.ended.lock().unwrap();
+    let mut seen = (c.ended, std::time::Instant::now());
+    while c.ended < total {
+        if c.ended != seen.0 {
+            seen = (c.ended, std::time::Instant::now());
+        }
+        assert!(
+            seen.1.elapsed() < std::time::Duration::from_secs(60),
+            "closed loop stalled after {} of {total}",
+            c.ended
+        );
+        c = run
+            .cv
+            .wait_timeout(c, std::time::Duration::from_millis(100))
+            .unwrap()
+            .0;
+    }
+    *c
+}

@@ -4,7 +4,7 @@
 
 use h2o_core::client::{block_on, Request};
 use h2o_core::{Client, Method};
-use h2o_e2e::{fetch, get, hex, pattern_sha256};
+use h2o_e2e::{closed_loop, fetch, get, hex, pattern_sha256};
 use h2o_testsupport::{Mode, RealServer, ServerKind};
 use sha2::{Digest, Sha256};
 
@@ -67,63 +67,6 @@ fn h2o_server_h2c() {
     exercise(ServerKind::H2o);
 }
 
-/// Keeps `in_flight` GETs of `url` going from the completion callbacks (on the runtime
-/// thread, as the C callbacks and `h2o bench` do) until `total` have ended; returns how
-/// many ended well (200, 13-byte body).
-fn closed_loop(client: &Client, url: &str, in_flight: usize, total: usize) -> usize {
-    use h2o_core::client::{Consumed, ResponseEvent};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{mpsc, Arc};
-
-    struct Run {
-        client: Client,
-        url: String,
-        started: AtomicUsize,
-        total: usize,
-        done: mpsc::Sender<bool>,
-    }
-    fn launch(run: Arc<Run>) {
-        if run.started.fetch_add(1, Ordering::Relaxed) >= run.total {
-            return;
-        }
-        let (mut status, mut len) = (0u16, 0usize);
-        let me = run.clone();
-        run.client
-            .submit(Request::get(&run.url).unwrap(), move |ev: ResponseEvent| {
-                match ev {
-                    ResponseEvent::Head { status: s, .. } => status = s,
-                    ResponseEvent::Data(d) => len += d.len(),
-                    ResponseEvent::Done | ResponseEvent::Error(_) => {
-                        let ok = matches!(ev, ResponseEvent::Done) && status == 200 && len == 13;
-                        let _ = me.done.send(ok);
-                        launch(me.clone());
-                    }
-                    _ => {}
-                }
-                Consumed::Now
-            });
-    }
-    let (tx, rx) = mpsc::channel();
-    let run = Arc::new(Run {
-        client: client.clone(),
-        url: url.to_owned(),
-        started: AtomicUsize::new(0),
-        total,
-        done: tx,
-    });
-    for _ in 0..in_flight {
-        launch(run.clone());
-    }
-    drop(run);
-    (0..total)
-        .map(|_| {
-            rx.recv_timeout(std::time::Duration::from_secs(30))
-                .expect("every request ends")
-        })
-        .filter(|ok| *ok)
-        .count()
-}
-
 #[test]
 fn early_flush_writes_new_requests_mid_read_and_every_request_completes() {
     // nghttpd answers a burst of 100 requests with one write: each read then holds ~200
@@ -135,7 +78,7 @@ fn early_flush_writes_new_requests_mid_read_and_every_request_completes() {
     cfg.proto.early_flush_frames = 16;
     let early = Client::with_config(cfg).unwrap();
     assert_eq!(
-        closed_loop(&early, &url, 100, 5000),
+        closed_loop(&early, &url, 5000, 100, 13).ok,
         5000,
         "{}",
         server.logs()
@@ -145,7 +88,7 @@ fn early_flush_writes_new_requests_mid_read_and_every_request_completes() {
     assert_eq!(m.stats.connections_created, 1);
     // Off by default: the same load writes only after each whole read.
     let plain = Client::new().unwrap();
-    assert_eq!(closed_loop(&plain, &url, 100, 5000), 5000);
+    assert_eq!(closed_loop(&plain, &url, 5000, 100, 13).ok, 5000);
     assert_eq!(plain.metrics().early_flushes, 0);
     early.close();
     plain.close();

@@ -2,13 +2,11 @@
 //! requests with RSS and open-stream counts flat. Bounded for `make test`
 //! (H2O_SOAK_REQUESTS / H2O_SOAK_CANCELS raise the counts, e.g. to 1 000 000 and 100 000).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use h2o_core::client::{Consumed, Request, ResponseEvent};
 use h2o_core::{Client, Config};
-use h2o_e2e::assert_no_leaks;
+use h2o_e2e::{assert_no_leaks, closed_loop};
 use h2o_testsupport::{Mode, RealServer, ServerKind};
 
 /// RSS is per process: the two tests must not run at the same time.
@@ -32,61 +30,7 @@ fn env_count(name: &str, default: u64) -> u64 {
 
 /// Runs `n` GETs with `window` in flight through the event-sink API; returns failures.
 fn run(client: &Client, url: &str, n: u64, window: u64) -> u64 {
-    let remaining = Arc::new(AtomicU64::new(n));
-    let failed = Arc::new(AtomicU64::new(0));
-    let done = Arc::new((Mutex::new(0u64), Condvar::new()));
-    fn launch(
-        client: Client,
-        url: Arc<str>,
-        remaining: Arc<AtomicU64>,
-        failed: Arc<AtomicU64>,
-        done: Arc<(Mutex<u64>, Condvar)>,
-    ) {
-        if remaining
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| r.checked_sub(1))
-            .is_err()
-        {
-            return;
-        }
-        let req = Request::get(&url).unwrap();
-        let c2 = client.clone();
-        client.submit(req, move |ev: ResponseEvent| {
-            if ev.is_terminal() {
-                if matches!(ev, ResponseEvent::Error(_)) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-                {
-                    let (m, cv) = &*done;
-                    *m.lock().unwrap() += 1;
-                    cv.notify_all();
-                }
-                launch(
-                    c2.clone(),
-                    url.clone(),
-                    remaining.clone(),
-                    failed.clone(),
-                    done.clone(),
-                );
-            }
-            Consumed::Now
-        });
-    }
-    let url: Arc<str> = url.into();
-    for _ in 0..window {
-        launch(
-            client.clone(),
-            url.clone(),
-            remaining.clone(),
-            failed.clone(),
-            done.clone(),
-        );
-    }
-    let (m, cv) = &*done;
-    let mut g = m.lock().unwrap();
-    while *g < n {
-        g = cv.wait_timeout(g, Duration::from_secs(60)).unwrap().0;
-    }
-    failed.load(Ordering::Relaxed)
+    closed_loop(client, url, n, window, 13).errors
 }
 
 #[test]
