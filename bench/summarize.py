@@ -24,6 +24,10 @@ try:
     started_ts = time.mktime(time.strptime(started, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
 except ValueError:
     started_ts = 0
+try:
+    finished_ts = time.mktime(time.strptime(meta.get("finished", ""), "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+except ValueError:
+    finished_ts = 0
 
 
 def med(xs):
@@ -37,6 +41,9 @@ def stale_note(name):
     mt = os.path.getmtime(p)
     if started_ts and mt < started_ts - 1:
         return " (stale: from an earlier run, %s)" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(mt))
+    if finished_ts and mt > finished_ts + 1:
+        # A part re-run on its own (PARTS=...) after the full run.
+        return " (from a later run, %s)" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(mt))
     return ""
 
 
