@@ -661,6 +661,11 @@ impl Connection {
         self.events.pop_front()
     }
 
+    /// Whether an event is waiting for `poll_event`.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     // ----- state queries --------------------------------------------------------------
 
     /// Whether a WINDOW_UPDATE was queued since the last call (and clears the flag): the

@@ -229,6 +229,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             progress |= self.poll_timers(cx);
             progress |= self.release_parked();
             self.dispatch_events();
+            // Requests the sinks just submitted on this thread go out with this write,
+            // not one more pass of the loop later.
+            if self.shared.inbound.load(Ordering::Relaxed) > 0 {
+                progress |= self.poll_commands(cx);
+            }
             progress |= self.poll_write(cx);
             self.dispatch_events();
             if !self.conn.is_accepting() {
@@ -583,7 +588,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 self.sleep_at = None;
                 return progress;
             };
-            if self.sleep_at != Some(next) {
+            // Re-armed only for an earlier deadline. A later one (the keepalive deadline
+            // moves with every response) lets the armed timer fire early once, and this
+            // loop re-arms it then: resetting tokio's timer on every response cost more
+            // than the rest of the timer work.
+            if self.sleep_at.is_none_or(|at| next < at) {
                 self.sleep_at = Some(next);
                 self.sleep
                     .as_mut()
@@ -759,6 +768,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     fn dispatch_events(&mut self) {
+        if !self.conn.has_events() {
+            return;
+        }
+        // The sinks see statistics that include the frames behind their events.
         self.publish_gauges();
         while let Some(ev) = self.conn.poll_event() {
             match ev {
