@@ -33,4 +33,4 @@ pub(crate) mod transport;
 pub use client::{Client, Config, Request, Response};
 pub use error::{Error, ErrorKind, Origin, Processed, Result, Scope};
 pub use headers::Headers;
-pub use request::{Method, Priority, RequestHead, Scheme, Url};
+pub use request::{Host, Method, Priority, RequestHead, Scheme, Url};

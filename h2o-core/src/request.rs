@@ -47,10 +47,130 @@ impl Scheme {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Url {
     scheme: Scheme,
-    host: std::sync::Arc<str>,
+    host: Host,
     port: u16,
     authority: Bytes,
     path: Bytes,
+}
+
+/// A URL's host (lower case; an IPv6 address without brackets), sharing the URL's buffer:
+/// the pool keys connections by it without a copy.
+///
+/// ```
+/// use h2o_core::{Host, Url};
+/// let u = Url::parse("http://Example.COM:8080/").unwrap();
+/// assert_eq!(u.host(), "example.com");
+/// assert_eq!(Host::from("example.com").as_str(), "example.com");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Host(Bytes);
+
+impl Host {
+    /// The host as a string.
+    pub fn as_str(&self) -> &str {
+        // Url::parse admits only printable ASCII; `From<&str>` takes a str.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for Host {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Host {
+    fn from(s: &str) -> Host {
+        Host(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// URLs up to this many bytes (`authority` + `path`) live in one allocation: the buffer
+/// inside the reference-counted block `Bytes::from_owner` makes (128 bytes in all).
+const INLINE_URL: usize = 119;
+
+/// The bytes of a short URL, stored inline (see `INLINE_URL`).
+struct InlineUrl {
+    len: u8,
+    data: [u8; INLINE_URL],
+}
+
+impl AsRef<[u8]> for InlineUrl {
+    fn as_ref(&self) -> &[u8] {
+        &self.data[..self.len as usize]
+    }
+}
+
+/// The URL's one buffer: the authority (`host`, in brackets for IPv6, lower-cased, then
+/// `port_part`), then the path (`tail`, with a leading `/` added if missing). One allocation
+/// up to `INLINE_URL` bytes, two beyond (a Vec, and the header `Bytes` shares it by).
+fn url_buffer(host: &[u8], bracket: bool, port_part: &[u8], tail: &[u8]) -> Bytes {
+    let slash = !tail.starts_with(b"/");
+    let len = host.len() + 2 * bracket as usize + port_part.len() + slash as usize + tail.len();
+    let host_at = bracket as usize..bracket as usize + host.len();
+    let fill = |out: &mut [u8]| {
+        let mut at = 0;
+        let mut put = |part: &[u8]| {
+            out[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        };
+        if bracket {
+            put(b"[");
+        }
+        put(host);
+        if bracket {
+            put(b"]");
+        }
+        put(port_part);
+        if slash {
+            put(b"/");
+        }
+        put(tail);
+        out[host_at.clone()].make_ascii_lowercase();
+    };
+    if len <= INLINE_URL {
+        let mut b = InlineUrl {
+            len: len as u8,
+            data: [0; INLINE_URL],
+        };
+        fill(&mut b.data[..len]);
+        Bytes::from_owner(b)
+    } else {
+        let mut v = vec![0; len];
+        fill(&mut v);
+        Bytes::from(v)
+    }
+}
+
+/// `:port` in ASCII, into `out`; returns the bytes written.
+fn port_suffix(port: u16, out: &mut [u8; 6]) -> &[u8] {
+    let mut digits = [0u8; 5];
+    let (mut n, mut i) = (port, digits.len());
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let d = &digits[i..];
+    out[0] = b':';
+    out[1..=d.len()].copy_from_slice(d);
+    &out[..=d.len()]
 }
 
 fn bad_url(msg: impl Into<String>) -> Error {
@@ -74,47 +194,47 @@ impl Url {
                 "{input:?} is not an absolute URL (http://host/path)"
             )));
         };
-        if let Some(bad) = rest.bytes().find(|b| !(0x21..0x7f).contains(b)) {
-            return Err(bad_url(format!(
-                "invalid character 0x{bad:02x} in URL {input:?} (percent-encode it)"
-            )));
+        // One pass over the bytes (this runs for every request built from a string):
+        // printable ASCII only, where the authority ends, where the fragment starts.
+        let bytes = rest.as_bytes();
+        let (mut end, mut fragment, mut userinfo) = (bytes.len(), bytes.len(), false);
+        for (i, &c) in bytes.iter().enumerate() {
+            match URL_BYTE[c as usize] {
+                UrlByte::Plain => {}
+                UrlByte::Invalid => {
+                    return Err(bad_url(format!(
+                        "invalid character 0x{c:02x} in URL {input:?} (percent-encode it)"
+                    )))
+                }
+                UrlByte::PathStart if end == bytes.len() => end = i,
+                UrlByte::Fragment if fragment == bytes.len() => {
+                    fragment = i;
+                    end = end.min(i);
+                }
+                UrlByte::At if end == bytes.len() => userinfo = true,
+                _ => {}
+            }
         }
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        if authority.contains('@') {
+        if userinfo {
             return Err(bad_url("userinfo (user@host) in URLs is not supported"));
         }
-        let (host, port) = split_host_port(authority, scheme)?;
-        let host: std::sync::Arc<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
-            host.to_ascii_lowercase().into()
-        } else {
-            host.into()
-        };
-        let tail = tail.split('#').next().unwrap_or("");
-        // `:authority` and `:path` share one buffer (sliced, so the request head's copies
-        // are reference counts): 3 allocations for a URL instead of 8.
+        let (host, port) = split_host_port(&rest[..end], scheme)?;
+        let tail = &bytes[end..fragment];
+        // `:authority`, `:path` and the host share one buffer (sliced, so the request
+        // head's copies and the pool's origin key are reference counts).
         let bracket = host.contains(':');
-        let mut buf = Vec::with_capacity(host.len() + 2 + 6 + tail.len() + 1);
-        if bracket {
-            buf.push(b'[');
-        }
-        buf.extend_from_slice(host.as_bytes());
-        if bracket {
-            buf.push(b']');
-        }
-        if port != scheme.default_port() {
-            // Formats into the buffer itself (no temporary String); writing to a Vec cannot fail.
-            let _ = std::io::Write::write_fmt(&mut buf, format_args!(":{port}"));
-        }
-        let authority_len = buf.len();
-        if !tail.starts_with('/') {
-            buf.push(b'/');
-        }
-        buf.extend_from_slice(tail.as_bytes());
-        let buf = Bytes::from(buf);
+        let mut port_buf = [0u8; 6];
+        let port_part: &[u8] = if port != scheme.default_port() {
+            port_suffix(port, &mut port_buf)
+        } else {
+            b""
+        };
+        let host_at = bracket as usize..bracket as usize + host.len();
+        let authority_len = host_at.end + bracket as usize + port_part.len();
+        let buf = url_buffer(host.as_bytes(), bracket, port_part, tail);
         Ok(Url {
             scheme,
-            host,
+            host: Host(buf.slice(host_at)),
             port,
             authority: buf.slice(..authority_len),
             path: buf.slice(authority_len..),
@@ -128,10 +248,10 @@ impl Url {
 
     /// The host: a name, an IPv4 address, or an IPv6 address without brackets.
     pub fn host(&self) -> &str {
-        &self.host
+        self.host.as_str()
     }
 
-    pub(crate) fn host_shared(&self) -> &std::sync::Arc<str> {
+    pub(crate) fn host_shared(&self) -> &Host {
         &self.host
     }
 
@@ -184,6 +304,47 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
+/// What a byte means to `Url::parse`: one table load per byte of the URL.
+#[derive(Copy, Clone, PartialEq)]
+enum UrlByte {
+    /// Printable ASCII with no meaning to the split.
+    Plain,
+    /// Controls, space, DEL and non-ASCII: to be percent-encoded.
+    Invalid,
+    /// `/` or `?`: the authority ends.
+    PathStart,
+    /// `#`: the fragment starts.
+    Fragment,
+    /// `@`: userinfo, if still in the authority.
+    At,
+}
+
+static URL_BYTE: [UrlByte; 256] = {
+    let mut t = [UrlByte::Invalid; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = match c as u8 {
+            b'/' | b'?' => UrlByte::PathStart,
+            b'#' => UrlByte::Fragment,
+            b'@' => UrlByte::At,
+            _ => UrlByte::Plain,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// The bytes a host name may hold: letters, digits, `-`, `.` and `_`.
+static HOST_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = matches!(c as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_');
+        c += 1;
+    }
+    t
+};
+
 fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16)> {
     if authority.is_empty() {
         return Err(bad_url("URL has no host"));
@@ -204,36 +365,55 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16)> {
         };
         (host, port)
     } else {
-        match authority.split_once(':') {
-            Some((_, p)) if p.contains(':') => {
-                return Err(bad_url(
-                    "IPv6 addresses in URLs need brackets: http://[::1]/",
-                ))
+        let b = authority.as_bytes();
+        let mut colon = None;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                _ if HOST_BYTE[c as usize] => {}
+                b':' if colon.is_none() => colon = Some(i),
+                b':' => {
+                    return Err(bad_url(
+                        "IPv6 addresses in URLs need brackets: http://[::1]/",
+                    ))
+                }
+                _ if colon.is_some() => {} // in the port: reported below
+                _ => {
+                    let host = &authority[..b.iter().position(|&c| c == b':').unwrap_or(b.len())];
+                    return Err(bad_url(format!("invalid host name {host:?}")));
+                }
             }
-            Some((h, p)) => (h, Some(p)),
+        }
+        match colon {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
             None => (authority, None),
         }
     };
     if host.is_empty() {
         return Err(bad_url("URL has no host"));
     }
-    let is_v6 = host.contains(':');
-    if !is_v6
-        && host
-            .bytes()
-            .any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'))
-    {
-        return Err(bad_url(format!("invalid host name {host:?}")));
-    }
     let port = match port {
         None => scheme.default_port(),
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| bad_url(format!("invalid port {p:?}")))?,
+        Some(p) => parse_port(p).ok_or_else(|| bad_url(format!("invalid port {p:?}")))?,
     };
     Ok((host, port))
+}
+
+/// A port: decimal digits only (leading zeros allowed), 1..=65535.
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() {
+        return None;
+    }
+    let mut n = 0u32;
+    for c in p.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (c - b'0') as u32;
+        if n > u16::MAX as u32 {
+            return None;
+        }
+    }
+    u16::try_from(n).ok().filter(|&n| n != 0)
 }
 
 /// An HTTP method (a token, case-sensitive).
@@ -466,6 +646,11 @@ mod tests {
             ("https://[FE80::1]:443/", "[fe80::1]", "/"),
             ("http://h:80/", "h", "/"),
             ("http://h:0443/x", "h:443", "/x"),
+            ("http://h:00080/", "h", "/"),
+            ("http://h/a@b#c", "h", "/a@b"),
+            ("http://h?u@v", "h", "/?u@v"),
+            ("http://h#x/y", "h", "/"),
+            ("http://A-b.C_d:8/", "a-b.c_d:8", "/"),
         ] {
             let u = Url::parse(input).unwrap();
             assert_eq!((u.authority(), u.path()), (authority, path), "{input:?}");
@@ -490,10 +675,46 @@ mod tests {
             "http://[zz]/",
             "http://h!/",
             "http://::1/",
+            "http://h:+80/",
+            "http://h:/",
+            "http://h:8a/",
+            "http://h:65536/",
+            "http://h:1:2/",
+            "http://a@b/",
+            "http://a@b/\u{7f}",
+            "http://h/\t",
         ] {
             let e = Url::parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn url_buffer_inline_and_heap() {
+        // "h.example:8080" is 14 bytes: paths of 105 and 106 bytes put the URL on either
+        // side of the inline limit; both must read back the same way.
+        for path_len in [1, INLINE_URL - 14, INLINE_URL - 13, 4096] {
+            let path = format!("/{}", "p".repeat(path_len - 1));
+            let u = Url::parse(&format!("http://H.Example:8080{path}#f")).unwrap();
+            assert_eq!(
+                u.authority().len() + u.path().len() <= INLINE_URL,
+                path_len <= 105
+            );
+            assert_eq!((u.host(), u.authority()), ("h.example", "h.example:8080"));
+            assert_eq!(u.path(), path);
+            assert_eq!(u.to_string(), format!("http://h.example:8080{path}"));
+            // The host is a slice of the same buffer as the authority (no copy).
+            let (h, a) = (u.host_shared().as_ptr(), u.authority_bytes().as_ptr());
+            assert_eq!(h, a);
+            assert_eq!(u.clone(), u);
+        }
+        for port in [1u16, 9, 10, 99, 100, 8080, 65535] {
+            let u = Url::parse(&format!("http://[::1]:{port}/")).unwrap();
+            assert_eq!(u.authority(), format!("[::1]:{port}"));
+            assert_eq!((u.host(), u.port()), ("::1", port));
+        }
+        assert_eq!(format!("{:?}", Host::from("a.b")), "\"a.b\"");
+        assert_eq!(Host::from("a.b").to_string(), "a.b");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::client::sink::Command;
 use crate::client::stats::{ConnectionStats, Counters, Stats};
 use crate::client::{Config, Overflow};
 use crate::error::{Error, ErrorKind, Processed};
-use crate::request::{Scheme, Url};
+use crate::request::{Host, Scheme, Url};
 
 /// What identifies an origin's connections.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +32,7 @@ pub struct OriginKey {
     /// http or https.
     pub scheme: Scheme,
     /// Host name or address.
-    pub host: Arc<str>,
+    pub host: Host,
     /// Port.
     pub port: u16,
     /// Requests in different lanes never share a connection (see `Request::lane`).
