@@ -305,7 +305,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// What a byte means to `Url::parse`: one table load per byte of the URL.
-#[derive(Copy, Clone, PartialEq)]
+#[derive(Copy, Clone)]
 enum UrlByte {
     /// Printable ASCII with no meaning to the split.
     Plain,
