@@ -20,7 +20,9 @@
 #   latency  1x1 sequential GETs (h2o, h2load) vs a raw TCP ping-pong of the same bytes, against
 #            nghttpd and against a minimal HTTP/2 responder (pingpong h2serve: the client's own share)
 #   mem      client RSS from 100 to 1000 in-flight streams; threads: 1 vs 2 submitting
-#   threads; alloc (allocations per request); instr (callgrind, not in the default set)
+#   threads; alloc (allocations per request)
+#   instr    callgrind instruction counts per request: h2o, h2load, hyper, the C API (callback
+#            and poll mode); nghttpd h2c 1x100 (not in the default set)
 #
 # Environment:
 #   ROUNDS=5             rounds per workload (medians of the per-round values and ratios)
@@ -29,6 +31,7 @@
 #   SMALL_N=300000 BIG_N=2000        requests per run (13 B at 1x100.. and 1 MiB workloads)
 #   SEQ_N=20000 UP_N=300 HUGE_N=3    1x1 requests, 1 MiB uploads, 100 MiB downloads per run
 #   TLS_N=100000 C_N=100000          per run in the tls and c parts
+#   C_ROUNDS=9           rounds in part c (its ratio goals sit within the run-to-run spread)
 #   PY_N=20000 NODE_N=20000 LAT_N=20000 HS_N=20
 #   H2LOAD_PCTS=1        h2load's p50/p99 from an extra untimed run of N/3 with --log-file (0: none)
 #   SKIP_BUILD=1         use the binaries already built (target/release, build/bench)
@@ -48,6 +51,9 @@ UP_N=${UP_N:-300}
 HUGE_N=${HUGE_N:-3}
 TLS_N=${TLS_N:-100000}
 C_N=${C_N:-100000}
+# Part c's goals are ratios of 0.95 and 0.90 whose per-round values spread by ±10% here:
+# more rounds than elsewhere, for a steadier median.
+C_ROUNDS=${C_ROUNDS:-9}
 PY_N=${PY_N:-20000}
 NODE_N=${NODE_N:-20000}
 LAT_N=${LAT_N:-20000}
@@ -70,7 +76,7 @@ done
 if [ -z "${SKIP_BUILD:-}" ]; then
     echo "== building release binaries" >&2
     $CARGO build --release -p h2o-cli -p h2o-bench-hyper -p h2o-testserver >&2
-    if has_part c || has_part latency; then make -s -C "$root" bench-tools >&2; fi
+    if has_part c || has_part latency || has_part instr; then make -s -C "$root" bench-tools >&2; fi
     if has_part python; then make -s -C "$root" python-build >&2; fi
     if has_part node; then (cd "$root/bindings/node" && npm install --no-audit --no-fund >&2 && npm run -s build >&2); fi
 fi
@@ -350,7 +356,8 @@ if has_part c; then
             base_url "$s" "$mode"
             url=$base/13b
             warm "$url" "$((C_N / 10))" 100
-            run_workload "$raw" "13B_1x100_$mode" "$s" "$url" "$C_N" 100 1 13 13 "" c-callback c-poll h2o libcurl
+            ROUNDS=$C_ROUNDS run_workload "$raw" "13B_1x100_$mode" "$s" "$url" "$C_N" 100 1 13 13 "" \
+                c-callback c-poll h2o libcurl
         done
     done
     # The caller's cost of h2o_client_poll(timeout 0) with nothing waiting: idle client, and
@@ -458,12 +465,16 @@ if has_part instr; then
     command -v valgrind >/dev/null || { echo "bench: valgrind missing (part instr)" >&2; exit 127; }
     url="http://127.0.0.1:${port[nghttpd-h2c]}/13b"
     printf 'client\tn\tinstructions\n' >"$results/latest-instr.tsv"
-    for cl in h2o h2load hyper; do
+    for cl in h2o h2load hyper c-callback c-poll; do
         for n in 20000 40000; do
             case $cl in
             h2o) cmd=("$rel/h2o" bench -n "$n" -m 100 -c 1 "$url") ;;
             h2load) cmd=(h2load -n "$n" -m 100 -c 1 "$url") ;;
             hyper) cmd=("$rel/hyper-client" -n "$n" -m 100 -c 1 "$url") ;;
+            # The C API's cost over the Rust API, without the noise that moves its req/s
+            # ratios (part c) by several percent from run to run.
+            c-callback) cmd=("$bt/c-api-bench" callback -n "$n" -m 100 -c 1 "$url") ;;
+            c-poll) cmd=("$bt/c-api-bench" poll -n "$n" -m 100 -c 1 "$url") ;;
             esac
             timeout 600 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "${cmd[@]}" \
                 >/dev/null 2>"$work/cg.err" || { echo "bench: callgrind $cl failed" >&2; tail -n 5 "$work/cg.err" >&2; }

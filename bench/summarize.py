@@ -478,6 +478,17 @@ if ins_note is not None:
         if cl in per:
             out.append("| %s | %.0f | %s |" % (cl, per[cl], "—" if cl == "h2o" or "h2o" not in per else "%.2f" % (per["h2o"] / per[cl])))
     out.append("")
+    c_rows = [(cl, label) for cl, label in (("c-callback", "C callbacks"), ("c-poll", "C poll")) if cl in per]
+    if c_rows and "h2o" in per:
+        # What the C layer adds to the Rust API's work: the deterministic side of part c's
+        # req/s ratios, which move by several percent between runs on a shared machine.
+        out.append("| C API (same workload) | instructions/req | ÷ Rust API (`h2o bench`) |")
+        out.append("|---|---:|---:|")
+        for cl, label in c_rows:
+            ratio = per[cl] / per["h2o"]
+            out.append("| %s | %.0f | %.3f |" % (label, per[cl], ratio))
+            goals.append(("instructions/req: %s ÷ Rust API (nghttpd h2c 1×100)" % label, "%.3f" % ratio, "(info)", True))
+        out.append("")
 
 # ---------------------------------------------------------------- goals
 out.append("## Goals (issues #3, #6, #10)")
