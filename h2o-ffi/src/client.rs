@@ -1130,7 +1130,33 @@ fn recycle(mut store: Box<EventStore>) {
     }
 }
 
+/// The `internal` of a COMPLETE event without an error: nothing to keep alive, so no store
+/// (one of a request's three events in the usual case); any non-null address would do.
+static NOTHING_HELD: u8 = 0;
+
+fn nothing_held() -> *mut c_void {
+    std::ptr::addr_of!(NOTHING_HELD).cast_mut().cast()
+}
+
 fn to_c_event(spare: &mut SpareEvents, q: Queued, out: *mut h2o_event_t) {
+    if let ResponseEvent::Done = q.ev {
+        let e = h2o_event_t {
+            kind: h2o_event_kind::Complete,
+            request_id: q.id,
+            userdata: q.userdata.0,
+            status: 0,
+            headers: std::ptr::null(),
+            headers_len: 0,
+            data: std::ptr::null(),
+            data_len: 0,
+            result: h2o_result::Ok,
+            error: std::ptr::null(),
+            internal: nothing_held(),
+        };
+        // SAFETY: `out` points into the caller's array of at least `max` events.
+        unsafe { out.write(e) };
+        return;
+    }
     let mut store = event_store(spare, q.credit, q.ev);
     let mut e = h2o_event_t {
         kind: h2o_event_kind::Complete,
@@ -1288,6 +1314,9 @@ pub extern "C" fn h2o_event_release(event: *mut h2o_event_t) -> h2o_result {
         }
         // SAFETY: as above.
         unsafe { slot.write(std::ptr::null_mut()) };
+        if p == nothing_held() {
+            return h2o_result::Ok;
+        }
         // SAFETY: `p` is the `internal` pointer of an event made by `to_c_event`
         // (Box::into_raw) and is released once (the field was cleared above).
         let store = unsafe { Box::from_raw(p.cast::<EventStore>()) };
