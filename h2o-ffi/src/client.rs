@@ -1139,25 +1139,6 @@ fn nothing_held() -> *mut c_void {
 }
 
 fn to_c_event(spare: &mut SpareEvents, q: Queued, out: *mut h2o_event_t) {
-    if let ResponseEvent::Done = q.ev {
-        let e = h2o_event_t {
-            kind: h2o_event_kind::Complete,
-            request_id: q.id,
-            userdata: q.userdata.0,
-            status: 0,
-            headers: std::ptr::null(),
-            headers_len: 0,
-            data: std::ptr::null(),
-            data_len: 0,
-            result: h2o_result::Ok,
-            error: std::ptr::null(),
-            internal: nothing_held(),
-        };
-        // SAFETY: `out` points into the caller's array of at least `max` events.
-        unsafe { out.write(e) };
-        return;
-    }
-    let mut store = event_store(spare, q.credit, q.ev);
     let mut e = h2o_event_t {
         kind: h2o_event_kind::Complete,
         request_id: q.id,
@@ -1169,8 +1150,14 @@ fn to_c_event(spare: &mut SpareEvents, q: Queued, out: *mut h2o_event_t) {
         data_len: 0,
         result: h2o_result::Ok,
         error: std::ptr::null(),
-        internal: std::ptr::null_mut(),
+        internal: nothing_held(),
     };
+    if let ResponseEvent::Done = q.ev {
+        // SAFETY: `out` points into the caller's array of at least `max` events.
+        unsafe { out.write(e) };
+        return;
+    }
+    let mut store = event_store(spare, q.credit, q.ev);
     let s = &mut *store;
     match s.ev.as_ref().expect("just set") {
         ResponseEvent::Informational { status, headers } => {
