@@ -450,10 +450,11 @@ if al_note is not None:
     out.append("| request built with | requests | allocs/req | of which reallocs | bytes/req |")
     out.append("|---|---:|---:|---:|---:|")
     for r in recs:
+        # "+ 0.0" turns the -0.00 of a warm-up subtraction's rounding into 0.00.
+        reallocs = round(r["reallocs_per_req"], 2) + 0.0
         out.append(
             "| %s | %d | %.2f | %.2f | %.0f |"
-            # "+ 0.0" turns the -0.00 of a warm-up subtraction's rounding into 0.00.
-            % (r["mode"], r["requests"], r["allocs_per_req"], round(r["reallocs_per_req"], 2) + 0.0, r["bytes_per_req"])
+            % (r["mode"], r["requests"], r["allocs_per_req"], reallocs, r["bytes_per_req"])
         )
         short = "Request::get" if r["mode"].startswith("Request::get") else "Request::from_parts"
         # Judged at the precision shown: the thousandths (about 45 per 100,000 requests, the

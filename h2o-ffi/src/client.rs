@@ -1081,8 +1081,9 @@ struct EventStore {
 // dereferences them, and a store in `SPARE_EVENTS` holds none (`recycle` clears them).
 unsafe impl Send for EventStore {}
 
-/// Released event stores kept for reuse: a poll-mode request takes three events, and
-/// allocating a store (and a header array) for each on the poll thread and freeing it on
+/// Released event stores kept for reuse: a poll-mode request takes three events, two of
+/// which need a store (a plain COMPLETE takes none), and allocating a store (and a header
+/// array) for each on the poll thread and freeing it on
 /// the runtime thread's memory cost more than the rest of `h2o_client_poll` together
 /// (~1000 instructions per request in the C API benchmark). Shared by every client, so a
 /// release after `h2o_client_free` still has somewhere to go. Bounded in count, and a
